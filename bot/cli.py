@@ -1,0 +1,58 @@
+"""Command line: `python -m bot <command>`; each command is one job of the README."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from bot.app import ARApp
+from bot.importer import LedgerImportError, import_directory
+
+DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
+
+
+def cmd_migrate(app: ARApp, _args) -> int:
+    app.database.migrate()
+    print(f"ledger schema is up to date ({app.database.engine.url.render_as_string(hide_password=True)})")
+    return 0
+
+
+def cmd_import(app: ARApp, args) -> int:
+    app.database.migrate()
+    try:
+        with app.session() as session:
+            report = import_directory(session, Path(args.directory))
+    except LedgerImportError as error:
+        print(f"Nothing was imported; fix these rows and run the import again:\n{error}",
+              file=sys.stderr)
+        return 1
+    print(report.summary())
+    return 0
+
+
+def cmd_run(app: ARApp, args) -> int:
+    from bot.runner import run_assistant
+
+    return run_assistant(app, train_only=args.train_only)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="create or upgrade the ledger database")
+    imports = commands.add_parser("import", help="load an ERP export (CSV files) into the ledger")
+    imports.add_argument("directory", help=f"folder of CSV files, e.g. {DEMO_DATA}")
+    run = commands.add_parser("run", help="set up and start the assistant with all its servers")
+    run.add_argument("--train-only", action="store_true",
+                     help="prepare the database and the model, then exit")
+    return parser
+
+
+COMMANDS = {"migrate": cmd_migrate, "import": cmd_import, "run": cmd_run}
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    return COMMANDS[args.command](ARApp(), args)

@@ -1,0 +1,94 @@
+"""Contact preferences: channel, email, phone, language, and new AP contacts."""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+import phonenumbers
+from sqlalchemy.orm import Session
+
+from bot.audit import record
+from bot.identity import Caller
+from bot.languages import SUPPORTED_LANGUAGES
+from bot.models import CONTACT_CHANNELS, Contact, ContactChange
+from bot.references import new_reference
+
+PREFERENCE_FIELDS = ("channel", "email", "phone", "language", "new_contact")
+_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+class ContactInputError(ValueError):
+    def __init__(self, code: str, **details):
+        self.code, self.details = code, details
+        super().__init__(code)
+
+
+def find_email(text: str) -> Optional[str]:
+    match = _EMAIL.search(text or "")
+    return match.group(0).lower() if match else None
+
+
+def find_phone(text: str, region: Optional[str] = None) -> Optional[str]:
+    for match in phonenumbers.PhoneNumberMatcher(text or "", region or "US"):
+        return phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+    return None
+
+
+def _normalise(field: str, value: str) -> str:
+    value = (value or "").strip()
+    if field == "channel":
+        if value.lower() not in CONTACT_CHANNELS:
+            raise ContactInputError("unknown_channel")
+        return value.lower()
+    if field == "language":
+        if value.lower() not in SUPPORTED_LANGUAGES:
+            raise ContactInputError("unknown_language")
+        return value.lower()
+    if field == "email":
+        email = find_email(value)
+        if not email:
+            raise ContactInputError("invalid_email")
+        return email
+    if field == "phone":
+        phone = find_phone(value)
+        if not phone:
+            raise ContactInputError("invalid_phone")
+        return phone
+    if field == "new_contact":
+        email, phone = find_email(value), find_phone(value)
+        name = _EMAIL.sub("", value)
+        name = re.sub(r"[+\d()\-.,;:]+", " ", name).strip()
+        if not name or not (email or phone):
+            raise ContactInputError("new_contact_incomplete")
+        return f"{name}|{email or ''}|{phone or ''}"
+    raise ContactInputError("unknown_field")
+
+
+def update_contact_preference(session: Session, caller: Caller, field: str, value: str
+                              ) -> ContactChange:
+    """Apply a change to the caller's own contact at once; a new contact, or any change
+    from a caller who proved only the account (web chat), waits for AR to confirm."""
+    if field not in PREFERENCE_FIELDS:
+        raise ContactInputError("unknown_field")
+    new_value = _normalise(field, value)
+    contact = session.get(Contact, caller.contact_id) if caller.contact_id else None
+    pending = field == "new_contact" or contact is None
+    old_value = None if field == "new_contact" or contact is None else getattr(
+        contact, "preferred_channel" if field == "channel" else field)
+    change = ContactChange(reference=new_reference("CHG"), customer_id=caller.customer_id,
+                           contact_id=caller.contact_id, field=field, old_value=old_value,
+                           new_value=new_value,
+                           status="pending_confirmation" if pending else "applied")
+    if field == "new_contact":
+        name, email, phone = new_value.split("|")
+        session.add(Contact(customer_id=caller.customer_id, name=name, email=email or None,
+                            phone=phone or None, status="pending"))
+    elif not pending:
+        setattr(contact, "preferred_channel" if field == "channel" else field, new_value)
+    session.add(change)
+    session.flush()
+    record(session, actor=caller.actor, action=f"contact_{field}_change", entity="contact_change",
+           entity_id=change.id, details={"reference": change.reference, "status": change.status,
+                                         "old": old_value, "new": new_value})
+    return change

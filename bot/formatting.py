@@ -1,0 +1,23 @@
+"""Money and dates written the way the customer's locale writes them."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from babel.dates import format_date as babel_format_date
+from babel.numbers import format_currency
+
+from bot.languages import DEFAULT_LANGUAGE, LOCALES
+
+
+def _locale(language: str) -> str:
+    return LOCALES.get(language, LOCALES[DEFAULT_LANGUAGE])
+
+
+def money(amount: Decimal, currency: str, language: str = DEFAULT_LANGUAGE) -> str:
+    return format_currency(amount, currency, locale=_locale(language))
+
+
+def day(value: date, language: str = DEFAULT_LANGUAGE) -> str:
+    return babel_format_date(value, format="medium", locale=_locale(language))

@@ -1,0 +1,160 @@
+"""Who is talking: ties a conversation to a customer (and contact) before any figure is shown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Optional
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.audit import record
+from bot.models import Contact, Customer, Invoice, VerificationAttempt, VerifiedConversation
+from bot.parsing import invoice_key, invoice_tokens
+from bot.settings import Settings
+
+# Channels whose connector proves the sender: the provider signs each request and the
+# sender id is the phone number or Slack user id it vouches for. Anything else (REST,
+# web chat) proves nothing and must verify.
+PHONE_CHANNELS = frozenset({"twilio", "twilio_messaging", "whatsapp"})
+SLACK_CHANNELS = frozenset({"slack", "slack_customers"})
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The verified party of a conversation. contact_id is None when the sender proved
+    the account (web chat) but not which of its contacts they are."""
+
+    customer_id: int
+    account_number: str
+    customer_name: str
+    currency: str
+    contact_id: Optional[int]
+    contact_name: Optional[str]
+    language: str
+    verified_by: str  # phone | slack | knowledge
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names this caller."""
+        if self.contact_id:
+            return f"contact:{self.contact_id}"
+        return f"account:{self.account_number}"
+
+
+def _caller(customer: Customer, contact: Optional[Contact], verified_by: str) -> Caller:
+    return Caller(
+        customer_id=customer.id,
+        account_number=customer.account_number,
+        customer_name=customer.name,
+        currency=customer.currency,
+        contact_id=contact.id if contact else None,
+        contact_name=contact.name if contact else None,
+        language=(contact.language if contact and contact.language else customer.language),
+        verified_by=verified_by,
+    )
+
+
+def _phone_of(sender_id: str) -> str:
+    return sender_id.split(":", 1)[1] if sender_id.startswith("whatsapp:") else sender_id
+
+
+def identify(session: Session, conversation_id: str, channel: Optional[str],
+             now: datetime) -> Optional[Caller]:
+    """The caller of a conversation, or None while they have not been identified."""
+    contact = None
+    if channel in PHONE_CHANNELS:
+        contact = session.scalars(
+            select(Contact).where(Contact.phone == _phone_of(conversation_id),
+                                  Contact.status == "active")
+        ).first()
+        if contact:
+            return _caller(contact.customer, contact, "phone")
+    elif channel in SLACK_CHANNELS:
+        contact = session.scalars(
+            select(Contact).where(Contact.slack_user_id == conversation_id,
+                                  Contact.status == "active")
+        ).first()
+        if contact:
+            return _caller(contact.customer, contact, "slack")
+    verified = session.scalars(
+        select(VerifiedConversation).where(
+            VerifiedConversation.conversation_id == conversation_id,
+            VerifiedConversation.expires_at > now,
+        )
+    ).first()
+    if verified is None:
+        return None
+    customer = session.get(Customer, verified.customer_id)
+    contact = session.get(Contact, verified.contact_id) if verified.contact_id else None
+    return _caller(customer, contact, "knowledge")
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    status: str  # verified | mismatch | locked
+    caller: Optional[Caller] = None
+    attempts_left: int = 0
+
+
+def _failures_since(session: Session, since: datetime, **where) -> int:
+    query = select(func.count(VerificationAttempt.id)).where(
+        VerificationAttempt.succeeded.is_(False), VerificationAttempt.created_at > since
+    )
+    for column, value in where.items():
+        query = query.where(getattr(VerificationAttempt, column) == value)
+    return session.scalar(query)
+
+
+def verify_by_knowledge(session: Session, conversation_id: str, account_text: str,
+                        invoice_text: str, settings: Settings, now: datetime
+                        ) -> VerificationResult:
+    """Verify a web-chat sender by account number plus the number of any of its invoices.
+
+    Failures are limited per conversation and per account within a window, so neither
+    one conversation nor many can guess their way in. A wrong account and a wrong
+    invoice give the same answer.
+    """
+    since = now - timedelta(minutes=settings.verification_window_minutes)
+    account_number = (account_text or "").strip().upper()[:40]
+    conversation_failures = _failures_since(session, since, conversation_id=conversation_id)
+    account_failures = _failures_since(session, since, account_number=account_number)
+    if (conversation_failures >= settings.verification_max_attempts
+            or account_failures >= settings.verification_max_account_failures):
+        return VerificationResult("locked")
+
+    customer = session.scalars(
+        select(Customer).where(func.upper(Customer.account_number) == account_number)
+    ).first()
+    invoice = _match_invoice(customer.invoices, invoice_text) if customer else None
+    succeeded = invoice is not None
+    session.add(VerificationAttempt(conversation_id=conversation_id,
+                                    account_number=account_number, succeeded=succeeded))
+    if not succeeded:
+        left = settings.verification_max_attempts - conversation_failures - 1
+        return VerificationResult("locked" if left <= 0 else "mismatch", attempts_left=left)
+
+    session.query(VerifiedConversation).filter_by(conversation_id=conversation_id).delete()
+    session.add(VerifiedConversation(
+        conversation_id=conversation_id, customer_id=customer.id, contact_id=None,
+        verified_at=now, expires_at=now + timedelta(hours=settings.verification_ttl_hours),
+    ))
+    record(session, actor=f"conversation:{conversation_id}", action="verified",
+           entity="customer", entity_id=customer.id, details={"method": "account+invoice"})
+    return VerificationResult("verified", caller=_caller(customer, None, "knowledge"))
+
+
+def _match_invoice(invoices, text: str) -> Optional[Invoice]:
+    by_key = {invoice_key(i.invoice_number): i for i in invoices}
+    for token in [text or ""] + invoice_tokens(text):
+        invoice = by_key.get(invoice_key(token))
+        if invoice is not None:
+            return invoice
+    return None
+
+
+def find_invoice(session: Session, caller: Caller, text: str) -> Optional[Invoice]:
+    """The caller's own invoice that text names; another customer's is never found."""
+    customer = session.get(Customer, caller.customer_id)
+    return _match_invoice(customer.invoices, text)

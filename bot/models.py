@@ -1,0 +1,299 @@
+"""The AR ledger's tables: what is stored; everything derived lives in bot.ledger."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+
+class Money(TypeDecorator):
+    """Decimal stored as text: exact on every database, SQLite included."""
+
+    impl = String(32)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else str(Decimal(value))
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else Decimal(value)
+
+
+class AwareDateTime(TypeDecorator):
+    """Timestamps are UTC and come back timezone-aware, even from SQLite."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to an aware column")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=timezone.utc)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+CONTACT_CHANNELS = ("email", "sms", "whatsapp", "slack", "phone")
+PAYMENT_METHODS = ("ach", "wire", "check", "card")
+
+Base = declarative_base()
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id = Column(Integer, primary_key=True)
+    account_number = Column(String(40), nullable=False, unique=True)
+    name = Column(String(200), nullable=False)
+    currency = Column(String(3), nullable=False)
+    payment_terms_days = Column(Integer, nullable=False, default=30)
+    credit_limit = Column(Money, nullable=True)
+    language = Column(String(5), nullable=False, default="en")
+
+    contacts = relationship("Contact", back_populates="customer", order_by="Contact.id")
+    invoices = relationship("Invoice", back_populates="customer", order_by="Invoice.due_date")
+    payments = relationship("Payment", back_populates="customer", order_by="Payment.received_date")
+    credit_notes = relationship("CreditNote", back_populates="customer")
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("customer_id", "email", name="uq_contact_email"),)
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    name = Column(String(200), nullable=False)
+    phone = Column(String(20), nullable=True, index=True)  # E.164
+    email = Column(String(254), nullable=True)
+    slack_user_id = Column(String(40), nullable=True, index=True)
+    preferred_channel = Column(String(20), nullable=False, default="email")
+    language = Column(String(5), nullable=True)
+    notes = Column(Text, nullable=True)
+    # A contact added through the assistant waits for AR to confirm it.
+    status = Column(String(20), nullable=False, default="active")
+
+    customer = relationship("Customer", back_populates="contacts")
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    id = Column(Integer, primary_key=True)
+    invoice_number = Column(String(40), nullable=False, unique=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    issue_date = Column(Date, nullable=False)
+    due_date = Column(Date, nullable=False)
+    amount = Column(Money, nullable=False)
+    currency = Column(String(3), nullable=False)
+    po_number = Column(String(60), nullable=True)
+    description = Column(Text, nullable=True)
+
+    customer = relationship("Customer", back_populates="invoices")
+    lines = relationship("InvoiceLine", back_populates="invoice", order_by="InvoiceLine.line_number")
+    applications = relationship("PaymentApplication", back_populates="invoice")
+    credit_notes = relationship("CreditNote", back_populates="invoice")
+    disputes = relationship("Dispute", back_populates="invoice")
+
+
+class InvoiceLine(Base):
+    __tablename__ = "invoice_lines"
+    id = Column(Integer, primary_key=True)
+    invoice_id = Column(ForeignKey("invoices.id"), nullable=False, index=True)
+    line_number = Column(Integer, nullable=False)
+    description = Column(Text, nullable=False)
+    quantity = Column(Money, nullable=False)
+    unit_price = Column(Money, nullable=False)
+
+    invoice = relationship("Invoice", back_populates="lines")
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    id = Column(Integer, primary_key=True)
+    payment_reference = Column(String(60), nullable=False, unique=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    received_date = Column(Date, nullable=False)
+    amount = Column(Money, nullable=False)
+    method = Column(String(10), nullable=False)  # ach, wire, check, card
+
+    customer = relationship("Customer", back_populates="payments")
+    applications = relationship("PaymentApplication", back_populates="payment")
+
+
+class PaymentApplication(Base):
+    __tablename__ = "payment_applications"
+    __table_args__ = (UniqueConstraint("payment_id", "invoice_id", name="uq_application"),)
+    id = Column(Integer, primary_key=True)
+    payment_id = Column(ForeignKey("payments.id"), nullable=False, index=True)
+    invoice_id = Column(ForeignKey("invoices.id"), nullable=False, index=True)
+    applied_amount = Column(Money, nullable=False)
+
+    payment = relationship("Payment", back_populates="applications")
+    invoice = relationship("Invoice", back_populates="applications")
+
+
+class CreditNote(Base):
+    __tablename__ = "credit_notes"
+    id = Column(Integer, primary_key=True)
+    credit_note_number = Column(String(40), nullable=False, unique=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    invoice_id = Column(ForeignKey("invoices.id"), nullable=True, index=True)
+    issue_date = Column(Date, nullable=False)
+    amount = Column(Money, nullable=False)
+    reason = Column(Text, nullable=True)
+
+    customer = relationship("Customer", back_populates="credit_notes")
+    invoice = relationship("Invoice", back_populates="credit_notes")
+
+
+class PaymentPlan(Base):
+    __tablename__ = "payment_plans"
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(20), nullable=False, unique=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    contact_id = Column(ForeignKey("contacts.id"), nullable=True)
+    total_amount = Column(Money, nullable=False)
+    instalment_count = Column(Integer, nullable=False)
+    start_date = Column(Date, nullable=False)
+    # approved | pending_approval | broken | completed | cancelled
+    status = Column(String(20), nullable=False)
+    decision_reasons = Column(JSON, nullable=False, default=list)
+    created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+
+    instalments = relationship(
+        "PlanInstalment", back_populates="plan", order_by="PlanInstalment.sequence"
+    )
+
+
+class PlanInstalment(Base):
+    __tablename__ = "plan_instalments"
+    id = Column(Integer, primary_key=True)
+    plan_id = Column(ForeignKey("payment_plans.id"), nullable=False, index=True)
+    sequence = Column(Integer, nullable=False)
+    due_date = Column(Date, nullable=False)
+    amount = Column(Money, nullable=False)
+
+    plan = relationship("PaymentPlan", back_populates="instalments")
+
+
+class Dispute(Base):
+    __tablename__ = "disputes"
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(20), nullable=False, unique=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    invoice_id = Column(ForeignKey("invoices.id"), nullable=False, index=True)
+    contact_id = Column(ForeignKey("contacts.id"), nullable=True)
+    reason = Column(String(20), nullable=False)
+    amount = Column(Money, nullable=False)
+    description = Column(Text, nullable=True)
+    status = Column(String(20), nullable=False, default="open")  # open | resolved | rejected
+    created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+
+    invoice = relationship("Invoice", back_populates="disputes")
+
+
+class PromiseToPay(Base):
+    __tablename__ = "promises_to_pay"
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(20), nullable=False, unique=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    contact_id = Column(ForeignKey("contacts.id"), nullable=True)
+    invoice_id = Column(ForeignKey("invoices.id"), nullable=True)
+    amount = Column(Money, nullable=False)
+    promised_date = Column(Date, nullable=False)
+    status = Column(String(20), nullable=False, default="open")  # open | kept | broken
+    created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+
+
+class ContactChange(Base):
+    __tablename__ = "contact_changes"
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(20), nullable=False, unique=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    contact_id = Column(ForeignKey("contacts.id"), nullable=True)
+    field = Column(String(30), nullable=False)  # channel | email | phone | language | new_contact
+    old_value = Column(Text, nullable=True)
+    new_value = Column(Text, nullable=False)
+    status = Column(String(30), nullable=False)  # applied | pending_confirmation
+    created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+
+
+class DocumentRequest(Base):
+    __tablename__ = "document_requests"
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(20), nullable=False, unique=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    contact_id = Column(ForeignKey("contacts.id"), nullable=True)
+    kind = Column(String(20), nullable=False)  # invoice_copy | statement
+    invoice_id = Column(ForeignKey("invoices.id"), nullable=True)
+    channel = Column(String(20), nullable=False)
+    destination = Column(String(254), nullable=False)
+    status = Column(String(20), nullable=False, default="queued")
+    created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+
+
+class HandoffRequest(Base):
+    __tablename__ = "handoff_requests"
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(20), nullable=False, unique=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=True)
+    contact_id = Column(ForeignKey("contacts.id"), nullable=True)
+    reason = Column(String(40), nullable=False)  # customer_asked | misunderstanding | ...
+    status = Column(String(20), nullable=False, default="requested")
+    created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+
+
+class VerifiedConversation(Base):
+    """A conversation whose sender proved who they are (web chat, REST)."""
+
+    __tablename__ = "verified_conversations"
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, unique=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False)
+    contact_id = Column(ForeignKey("contacts.id"), nullable=True)
+    verified_at = Column(AwareDateTime, nullable=False, default=utcnow)
+    expires_at = Column(AwareDateTime, nullable=False)
+
+
+class VerificationAttempt(Base):
+    __tablename__ = "verification_attempts"
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    account_number = Column(String(40), nullable=True, index=True)
+    succeeded = Column(Boolean, nullable=False)
+    created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+
+
+class AuditEntry(Base):
+    """Everything the assistant changed, by whom, when."""
+
+    __tablename__ = "audit_log"
+    id = Column(Integer, primary_key=True)
+    at = Column(AwareDateTime, nullable=False, default=utcnow)
+    actor = Column(String(120), nullable=False)
+    action = Column(String(60), nullable=False)
+    entity = Column(String(40), nullable=False)
+    entity_id = Column(Integer, nullable=True)
+    details = Column(JSON, nullable=False, default=dict)

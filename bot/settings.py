@@ -1,0 +1,108 @@
+"""Every setting of the assistant, read from environment variables in this one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Mapping, Optional
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _decimal(env: Mapping[str, str], name: str, default: str) -> Decimal:
+    return Decimal(env.get(name, default))
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    return int(env.get(name, str(default)))
+
+
+def _bank_instructions(env: Mapping[str, str]) -> dict[str, str]:
+    """Wire and ACH instructions per currency: AR_BANK_INSTRUCTIONS_<CCY>."""
+    prefix = "AR_BANK_INSTRUCTIONS_"
+    found = {k[len(prefix):].upper(): v for k, v in env.items() if k.startswith(prefix) and v}
+    return found or dict(DEMO_BANK_INSTRUCTIONS)
+
+
+DEMO_BANK_INSTRUCTIONS = {
+    "USD": "ACH or wire to Demo Bank NA, ABA 021000021, account 483920117, "
+    "beneficiary Northwind Supply Inc. Put the invoice number in the remittance memo.",
+    "EUR": "SEPA transfer to Demo Bank AG, IBAN DE89 3704 0044 0532 0130 00, "
+    "BIC COBADEFFXXX, beneficiary Northwind Supply GmbH. Reference: the invoice number.",
+    "CAD": "EFT or wire to Demo Bank of Canada, transit 00012, institution 003, "
+    "account 7781234, beneficiary Northwind Supply Ltd. Reference: the invoice number.",
+}
+
+
+@dataclass(frozen=True)
+class PlanPolicy:
+    """Limits within which a payment plan is approved without a person."""
+
+    max_instalments: int = 6
+    min_first_payment_ratio: Decimal = Decimal("0.10")
+    max_term_days: int = 180
+    max_start_delay_days: int = 30
+
+
+@dataclass(frozen=True)
+class Settings:
+    ar_database_url: str
+    tracker_store_url: str
+    action_server_url: str
+    rasa_port: int
+    action_port: int
+    rasa_auth_token: str
+    pay_portal_url: str
+    bank_instructions: dict[str, str]
+    plan_policy: PlanPolicy
+    promise_horizon_days: int
+    verification_max_attempts: int
+    verification_max_account_failures: int
+    verification_window_minutes: int
+    verification_ttl_hours: int
+    state_dir: Path
+    models_dir: Path
+    today_override: Optional[str] = None
+
+
+def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
+    env = os.environ if env is None else env
+    state_dir = Path(env.get("AR_STATE_DIR", str(PROJECT_ROOT / "var")))
+    rasa_port = _int(env, "RASA_PORT", 5005)
+    action_port = _int(env, "ACTION_SERVER_PORT", 5055)
+    return Settings(
+        ar_database_url=env.get("AR_DATABASE_URL", f"sqlite:///{state_dir / 'ar.db'}"),
+        tracker_store_url=env.get("TRACKER_STORE_URL", f"sqlite:///{state_dir / 'tracker.db'}"),
+        action_server_url=env.get(
+            "ACTION_SERVER_URL", f"http://127.0.0.1:{action_port}/webhook"
+        ),
+        rasa_port=rasa_port,
+        action_port=action_port,
+        rasa_auth_token=env.get("RASA_AUTH_TOKEN", ""),
+        pay_portal_url=env.get(
+            "AR_PAY_PORTAL_URL", "https://pay.example.com/pay?account={account_number}&invoice={invoice_number}"
+        ),
+        bank_instructions=_bank_instructions(env),
+        plan_policy=PlanPolicy(
+            max_instalments=_int(env, "AR_PLAN_MAX_INSTALMENTS", 6),
+            min_first_payment_ratio=_decimal(env, "AR_PLAN_MIN_FIRST_PAYMENT_RATIO", "0.10"),
+            max_term_days=_int(env, "AR_PLAN_MAX_TERM_DAYS", 180),
+            max_start_delay_days=_int(env, "AR_PLAN_MAX_START_DELAY_DAYS", 30),
+        ),
+        promise_horizon_days=_int(env, "AR_PROMISE_HORIZON_DAYS", 60),
+        verification_max_attempts=_int(env, "AR_VERIFICATION_MAX_ATTEMPTS", 3),
+        verification_max_account_failures=_int(env, "AR_VERIFICATION_MAX_ACCOUNT_FAILURES", 10),
+        verification_window_minutes=_int(env, "AR_VERIFICATION_WINDOW_MINUTES", 30),
+        verification_ttl_hours=_int(env, "AR_VERIFICATION_TTL_HOURS", 12),
+        state_dir=state_dir,
+        models_dir=Path(env.get("RASA_MODELS_DIR", str(PROJECT_ROOT / "models"))),
+        today_override=env.get("AR_TODAY") or None,
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
