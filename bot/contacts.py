@@ -18,6 +18,27 @@ PREFERENCE_FIELDS = ("channel", "email", "phone", "language", "new_contact")
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 
 
+_FIELD_WORDS = {
+    "new_contact": r"new|add|another|colleague|nuev|agregar|añadir|nouveau|ajout|neu|hinzu|nov[oa]|adicionar",
+    "email": r"e-?mail|correo|courriel|mail",
+    "phone": r"phone|number|mobile|cell|tel[eé]fono|t[eé]l[eé]phone|telefon|handy|telefone|celular",
+    "language": r"lang|idioma|langue|sprache|l[íi]ngua",
+    "channel": r"channel|sms|text|whatsapp|slack|call|canal|kanal|contact me|reach",
+}
+
+
+def field_from_text(text: str) -> Optional[str]:
+    """Which preference the customer wants to change, by number (1-5) or in words."""
+    text = (text or "").strip().lower()
+    numbered = ("channel", "email", "phone", "language", "new_contact")
+    if text.isdigit() and 1 <= int(text) <= len(numbered):
+        return numbered[int(text) - 1]
+    for field, pattern in _FIELD_WORDS.items():
+        if re.search(pattern, text):
+            return field
+    return None
+
+
 class ContactInputError(ValueError):
     def __init__(self, code: str, **details):
         self.code, self.details = code, details
@@ -35,7 +56,8 @@ def find_phone(text: str, region: Optional[str] = None) -> Optional[str]:
     return None
 
 
-def _normalise(field: str, value: str) -> str:
+def normalise_preference(field: str, value: str) -> str:
+    """The value in stored form, or ContactInputError saying what is wrong with it."""
     value = (value or "").strip()
     if field == "channel":
         if value.lower() not in CONTACT_CHANNELS:
@@ -71,7 +93,7 @@ def update_contact_preference(session: Session, caller: Caller, field: str, valu
     from a caller who proved only the account (web chat), waits for AR to confirm."""
     if field not in PREFERENCE_FIELDS:
         raise ContactInputError("unknown_field")
-    new_value = _normalise(field, value)
+    new_value = normalise_preference(field, value)
     contact = session.get(Contact, caller.contact_id) if caller.contact_id else None
     pending = field == "new_contact" or contact is None
     old_value = None if field == "new_contact" or contact is None else getattr(

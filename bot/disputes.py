@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Optional
 
@@ -14,6 +15,33 @@ from bot.models import Dispute, Invoice
 from bot.references import new_reference
 
 DISPUTE_REASONS = ("pricing", "quantity", "damaged", "not_received", "duplicate", "other")
+
+
+_REASON_WORDS = {
+    "pricing": r"pric|price|rate|overcharg|cost|precio|prix|tarif|preis|preço|preco|valor",
+    "quantity": r"quantit|qty|count|short|too many|cantidad|menge|anzahl|quantidade",
+    "damaged": r"damag|broken|defect|faulty|dañad|roto|endommag|cass|besch[äa]digt|kaputt|"
+               r"danificad|quebrad",
+    "not_received": r"not (been )?received|never (arrived|came|received|got)|didn.?t (get|receive)|"
+                    r"missing|no (lo )?recibi|pas re[çc]u|nicht (erhalten|angekommen)|"
+                    r"n[ãa]o recebi|nunca lleg",
+    "duplicate": r"duplicat|twice|double|two times|dos veces|doublon|deux fois|doppelt|"
+                 r"zweimal|duas vezes|duplicad",
+    "other": r"other|something else|otro|autre|andere|outro",
+}
+
+
+def reason_from_text(text: str) -> Optional[str]:
+    """The dispute reason a customer picked, by number (1-6) or in their own words."""
+    text = (text or "").strip().lower()
+    if text.isdigit() and 1 <= int(text) <= len(DISPUTE_REASONS):
+        return DISPUTE_REASONS[int(text) - 1]
+    if text in DISPUTE_REASONS:
+        return text
+    for reason, pattern in _REASON_WORDS.items():
+        if re.search(pattern, text):
+            return reason
+    return None
 
 
 class DisputeInputError(ValueError):

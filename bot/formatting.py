@@ -21,3 +21,9 @@ def money(amount: Decimal, currency: str, language: str = DEFAULT_LANGUAGE) -> s
 
 def day(value: date, language: str = DEFAULT_LANGUAGE) -> str:
     return babel_format_date(value, format="medium", locale=_locale(language))
+
+
+def masked_email(address: str) -> str:
+    """jane.doe@acme.example -> j•••@acme.example: enough to recognise, not to harvest."""
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}•••@{domain}" if domain else "•••"

@@ -351,6 +351,10 @@ class _Importer:
                 continue
             if invoice is None or applied is None:
                 continue
+            if applied > invoice.amount:
+                row.fail("applied_amount", f"is more than invoice {invoice.invoice_number}'s "
+                                           f"amount of {invoice.amount}")
+                continue
             application = next(
                 (a for a in payment.applications if a.invoice is invoice), None
             ) or PaymentApplication(payment=payment, invoice=invoice)

@@ -92,7 +92,7 @@ _NUMBER_WORDS = {
     "huit": 8, "neuf": 9, "dix": 10, "onze": 11, "douze": 12,
     "eins": 1, "ein": 1, "eine": 1, "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "sechs": 6,
     "sieben": 7, "acht": 8, "neun": 9, "zehn": 10, "elf": 11, "zwölf": 12,
-    "um": 1, "duas": 2, "três": 3, "quatro": 4, "sete": 7, "oito": 8,
+    "um": 1, "uma": 1, "dois": 2, "duas": 2, "três": 3, "quatro": 4, "sete": 7, "oito": 8,
     "nove": 9, "dez": 10, "doze": 12,
 }
 
@@ -137,48 +137,54 @@ _RELATIVE_PHRASES = [
 _DAY_OF_MONTH = re.compile(r"^(?:on\s+)?(?:the\s+)?(\d{1,2})(?:st|nd|rd|th|º|°|\.)?$", re.I)
 
 
-def parse_date(text: str, today: date, language: str = "en") -> Optional[date]:
-    """The date a customer means, relative to today; partial dates are taken forward."""
+def parse_date(text: str, today: date, language: str = "en", past: bool = False
+               ) -> Optional[date]:
+    """The date a customer means, relative to today. A partial date ("the 15th", "Dec 3")
+    is taken forward (a promise, a plan) or, with past=True, back (a payment sent)."""
     if not text or not text.strip():
         return None
-    for pattern, resolve in _RELATIVE_PHRASES:
-        if pattern.search(text):
-            return resolve(today)
+    if not past:
+        for pattern, resolve in _RELATIVE_PHRASES:
+            if pattern.search(text):
+                return resolve(today)
     bare_day = _DAY_OF_MONTH.search(text.strip())
-    if bare_day and not re.search(r"\d[/.-]\d", text):
-        day = int(bare_day.group(1))
-        return _roll_day_of_month(day, today)
-    found = _search_date(text, today, language)
+    if bare_day:
+        return _roll_day_of_month(int(bare_day.group(1)), today, -1 if past else 1)
+    found = _search_date(text, today, language, past)
     if found is None:
         return None
-    # A date written without a year that has passed this year means next year.
-    if found < today and not re.search(r"\b20\d{2}\b", text):
+    wrong_side = found > today if past else found < today
+    if wrong_side and not re.search(r"\b20\d{2}\b", text):
         try:
-            found = found.replace(year=found.year + 1)
+            found = found.replace(year=found.year + (-1 if past else 1))
         except ValueError:
             return None
     return found
 
 
-def _roll_day_of_month(day: int, today: date) -> Optional[date]:
+def _roll_day_of_month(day: int, today: date, step: int) -> Optional[date]:
     year, month = today.year, today.month
     for _ in range(3):
         if day <= calendar.monthrange(year, month)[1]:
             candidate = date(year, month, day)
-            if candidate >= today:
+            if (candidate >= today) if step > 0 else (candidate <= today):
                 return candidate
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        month += step
+        if month == 13:
+            year, month = year + 1, 1
+        elif month == 0:
+            year, month = year - 1, 12
     return None
 
 
-def _search_date(text: str, today: date, language: str) -> Optional[date]:
+def _search_date(text: str, today: date, language: str, past: bool) -> Optional[date]:
     import dateparser
     from dateparser.search import search_dates
 
     languages = [language] + [l for l in SUPPORTED_LANGUAGES if l != language]
     settings = {
         "RELATIVE_BASE": datetime(today.year, today.month, today.day),
-        "PREFER_DATES_FROM": "future",
+        "PREFER_DATES_FROM": "past" if past else "future",
         "DATE_ORDER": "MDY" if language == "en" else "DMY",
     }
     with warnings.catch_warnings():

@@ -1,0 +1,30 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a helper.
+PYTHON_VERSION := 3.10.13
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test train validate clean
+
+$(STAMP): requirements.txt constraints.txt
+	@test -x $(PY) || { \
+	  base=$$(command -v pyenv >/dev/null && pyenv prefix $(PYTHON_VERSION) 2>/dev/null); \
+	  if [ -n "$$base" ]; then "$$base/bin/python" -m venv $(VENV); else python3.10 -m venv $(VENV); fi; }
+	$(PY) -m pip install --quiet --upgrade "pip<24"
+	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m bot run
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+train: $(STAMP)
+	$(PY) -m bot run --train-only
+
+validate: $(STAMP)
+	$(PY) -m rasa data validate --fail-on-warnings
+
+clean:
+	rm -rf var models .pytest_cache

@@ -1,0 +1,141 @@
+"""What every action shares: the application, who is talking, and replying in templates."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Optional
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
+
+from bot import formatting
+from bot.app import ARApp
+from bot.identity import Caller, find_invoice, identify
+from bot.parsing import invoice_tokens
+from bot.languages import DEFAULT_LANGUAGE
+from bot.models import Invoice
+
+_app: Optional[ARApp] = None
+
+
+def ar_app() -> ARApp:
+    """One application per action-server process, made on first use."""
+    global _app
+    if _app is None:
+        _app = ARApp()
+    return _app
+
+
+def set_ar_app(app: Optional[ARApp]) -> None:
+    """Tests point the actions at their own ledger."""
+    global _app
+    _app = app
+
+
+class Turn:
+    """One run of an action: what was said, in which language, and how to reply."""
+
+    def __init__(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict):
+        self.dispatcher, self.tracker, self.domain = dispatcher, tracker, domain
+        self.language = tracker.get_slot("language") or DEFAULT_LANGUAGE
+
+    def say(self, response: str, **values: Any) -> None:
+        self.dispatcher.utter_message(response=response, **values)
+
+    def fragment(self, response: str, **values: Any) -> str:
+        """A response's text, filled in, for use inside another response."""
+        variations = self.domain.get("responses", {}).get(response, [])
+        chosen = next((v for v in variations if _condition_holds(v, self.language)), None) \
+            or next((v for v in variations if not v.get("condition")), None)
+        return chosen["text"].format(**values) if chosen else ""
+
+    def entity(self, name: str) -> Optional[str]:
+        return next(self.tracker.get_latest_entity_values(name), None)
+
+    def slot(self, name: str) -> Any:
+        return self.tracker.get_slot(name)
+
+    def money(self, amount, currency: str) -> str:
+        return formatting.money(amount, currency, self.language)
+
+    def day(self, value) -> str:
+        return formatting.day(value, self.language)
+
+
+def _condition_holds(variation: dict, language: str) -> bool:
+    conditions = variation.get("condition") or []
+    return bool(conditions) and all(
+        c.get("name") == "language" and c.get("value") == language for c in conditions
+    )
+
+
+def caller_of(session: Session, tracker: Tracker) -> Optional[Caller]:
+    return identify(session, tracker.sender_id, tracker.get_latest_input_channel(),
+                    ar_app().now())
+
+
+def ask_to_verify(turn: Turn, resume: str) -> list[EventType]:
+    """Send an unidentified sender through verification, then carry on with resume."""
+    turn.say("utter_need_verification")
+    # The verification answers may name an invoice too; keep the one the request named.
+    return [SlotSet("pending_request", resume),
+            SlotSet("pending_invoice", turn.entity("invoice_number")),
+            FollowupAction("identity_form")]
+
+
+class SyncAction(Action):
+    """An action whose work is plain blocking Python (the database), run off the event loop."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        return await asyncio.to_thread(self.run_sync, Turn(dispatcher, tracker, domain))
+
+    def run_sync(self, turn: Turn) -> list[EventType]:
+        raise NotImplementedError
+
+
+class CallerAction(SyncAction):
+    """An action that needs to know whose account this is before it says anything."""
+
+    def run_sync(self, turn: Turn) -> list[EventType]:
+        with ar_app().session() as session:
+            caller = caller_of(session, turn.tracker)
+            if caller is None:
+                return ask_to_verify(turn, self.name())
+            return self.answer(session, caller, turn) or []
+
+    def answer(self, session: Session, caller: Caller, turn: Turn
+               ) -> Optional[list[EventType]]:
+        raise NotImplementedError
+
+
+class InvoiceAction(CallerAction):
+    """A caller action about one invoice: asks which one when the customer did not say."""
+
+    def answer(self, session, caller, turn):
+        named = turn.entity("invoice_number")
+        invoice = find_invoice(session, caller, named) if named else None
+        message = turn.tracker.latest_message.get("text") or ""
+        replying_to_customer = turn.tracker.latest_action_name == "action_listen"
+        if invoice is None and replying_to_customer:
+            # The entity extractor may miss a shape; the customer's own invoice numbers
+            # are the surest guide to which word is one.
+            invoice = find_invoice(session, caller, message)
+        mentioned = named or (next(iter(invoice_tokens(message)), None)
+                              if replying_to_customer else None)
+        if invoice is None and not mentioned and turn.slot("invoice_number"):
+            invoice = find_invoice(session, caller, turn.slot("invoice_number"))
+        if invoice is not None:
+            return [SlotSet("invoice_number", invoice.invoice_number)] + (
+                self.answer_invoice(session, caller, invoice, turn) or [])
+        if mentioned:
+            # Another customer's invoice gets exactly this answer too.
+            turn.say("utter_invoice_not_found", invoice_number=mentioned[:40])
+            return [SlotSet("invoice_number", None)]
+        return [SlotSet("pending_request", self.name()), FollowupAction("invoice_form")]
+
+    def answer_invoice(self, session: Session, caller: Caller, invoice: Invoice, turn: Turn
+                       ) -> Optional[list[EventType]]:
+        raise NotImplementedError

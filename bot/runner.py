@@ -1,0 +1,166 @@
+"""`python -m bot run`: prepare the ledger and the model, then run every server until Ctrl-C."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Optional
+
+from sqlalchemy import func, select
+
+from bot.app import ARApp
+from bot.importer import import_directory
+from bot.models import Customer
+from bot.settings import PROJECT_ROOT, Settings
+
+DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
+START_TIMEOUT_SECONDS = 180
+
+
+def prepare_ledger(app: ARApp) -> None:
+    """Create or migrate the schema; load the demo ledger into an empty database."""
+    app.database.migrate()
+    with app.session() as session:
+        if session.scalar(select(func.count(Customer.id))):
+            return
+        report = import_directory(session, DEMO_DATA)
+    print(f"Loaded the demo ledger from {DEMO_DATA}:\n{report.summary()}")
+
+
+def training_fingerprint(root: Path = PROJECT_ROOT) -> str:
+    """A hash of everything the model is trained from: retrain when, and only when, it changes."""
+    digest = hashlib.sha256()
+    for name in TRAINING_INPUTS:
+        path = root / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            digest.update(str(file.relative_to(root)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def ensure_model(settings: Settings) -> Path:
+    """The trained model for the current data and config, training it if needed."""
+    name = f"ar-{training_fingerprint()}"
+    model = settings.models_dir / f"{name}.tar.gz"
+    if model.exists():
+        print(f"Model is up to date: {model}")
+        return model
+    print("Training the model (data or config changed)...", flush=True)
+    subprocess.run(
+        [sys.executable, "-m", "rasa", "train", "--fixed-model-name", name,
+         "--out", str(settings.models_dir)],
+        cwd=PROJECT_ROOT, check=True,
+    )
+    return model
+
+
+def auth_token(settings: Settings) -> str:
+    """The token that guards Rasa's HTTP API: from settings, else one kept in the state
+    folder (readable only by its owner), never printed."""
+    if settings.rasa_auth_token:
+        return settings.rasa_auth_token
+    path = settings.state_dir / "rasa_auth_token"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def server_environment(settings: Settings) -> dict[str, str]:
+    """What endpoints.yml and the action server read, derived from our settings."""
+    return {
+        **os.environ,
+        "ACTION_SERVER_URL": settings.action_server_url,
+        "TRACKER_STORE_URL": settings.tracker_store_url,
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+    }
+
+
+def _wait_until_up(url: str, processes: list[subprocess.Popen]) -> bool:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes):
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
+def start_servers(settings: Settings, model: Path, log_dir: Optional[Path] = None
+                  ) -> list[subprocess.Popen]:
+    """Start the action server and the Rasa server; return them once both answer."""
+    env = server_environment(settings)
+
+    def spawn(name: str, args: list[str]) -> subprocess.Popen:
+        output = None
+        if log_dir is not None:
+            log_dir.mkdir(parents=True, exist_ok=True)
+            output = open(log_dir / f"{name}.log", "wb")
+        return subprocess.Popen([sys.executable, "-m", *args], cwd=PROJECT_ROOT, env=env,
+                                stdout=output, stderr=subprocess.STDOUT if output else None,
+                                start_new_session=True)
+
+    actions = spawn("actions", ["rasa_sdk", "--actions", "actions",
+                                "--port", str(settings.action_port)])
+    rasa = spawn("rasa", ["rasa", "run", "--model", str(model),
+                          "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+                          "--port", str(settings.rasa_port), "--enable-api",
+                          "--auth-token", auth_token(settings), "--cors", "*"])
+    processes = [actions, rasa]
+    health = [f"http://127.0.0.1:{settings.action_port}/health",
+              f"http://127.0.0.1:{settings.rasa_port}/"]
+    if not all(_wait_until_up(url, processes) for url in health):
+        stop_servers(processes)
+        raise RuntimeError("a server did not start; see the output above"
+                           + (f" or the logs in {log_dir}" if log_dir else ""))
+    return processes
+
+
+def stop_servers(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def run_assistant(app: ARApp, train_only: bool = False) -> int:
+    settings = app.settings
+    prepare_ledger(app)
+    model = ensure_model(settings)
+    if train_only:
+        return 0
+    processes = start_servers(settings, model)
+    print(
+        "\nThe AR assistant is running:\n"
+        f"  Rasa server      http://127.0.0.1:{settings.rasa_port}  "
+        f"(REST channel: POST /webhooks/rest/webhook)\n"
+        f"  action server    http://127.0.0.1:{settings.action_port}/webhook\n"
+        f"  ledger database  {app.database.engine.url.render_as_string(hide_password=True)}\n"
+        "Press Ctrl-C to stop.", flush=True)
+    try:
+        while all(p.poll() is None for p in processes):
+            time.sleep(1)
+        print("A server stopped unexpectedly; stopping the others.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping...")
+        return 0
+    finally:
+        stop_servers(processes)

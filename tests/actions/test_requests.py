@@ -1,0 +1,189 @@
+"""Requests the customer makes through forms: verification, plans, disputes, promises,
+contact changes, a person, and what happens when the assistant does not understand."""
+
+from actions.contacts import ActionStartContactPreference, ActionSubmitContactPreference, \
+    ValidateContactPreferenceForm
+from actions.conversation import ActionDefaultFallback, ActionRequestHuman, ActionResumeRequest
+from actions.disputes import ActionSubmitDispute, ValidateDisputeForm
+from actions.identity import ValidateIdentityForm
+from actions.invoices import ActionTellInvoiceStatus
+from actions.plans import ActionStartPaymentPlan, ActionSubmitPaymentPlan, \
+    ValidatePaymentPlanForm
+from actions.promises import ActionSubmitPromise, ValidatePromiseForm
+from actions.balance import ActionTellBalance
+from bot.models import Contact, HandoffRequest
+from tests.actions.conftest import (
+    JANE_SMS, WEB_VISITOR, followups, make_tracker, run_action, slot_events, validate,
+)
+
+
+def test_web_visitor_verifies_with_account_and_invoice_then_sees_the_balance():
+    tracker = make_tracker(WEB_VISITOR, "ACME-001")
+    said, result = validate(ValidateIdentityForm(), "account_number", "ACME-001", tracker)
+    assert result == {"account_number": "ACME-001"} and said == []
+    tracker = make_tracker(WEB_VISITOR, "inv 2026-0101", slots={"account_number": "ACME-001"})
+    said, result = validate(ValidateIdentityForm(), "verification_invoice", "inv 2026-0101",
+                            tracker)
+    assert said == ["Thank you, you're verified for Acme Corporation (ACME-001)."]
+    resumed = make_tracker(WEB_VISITOR, slots={"pending_request": "action_tell_balance",
+                                              "account_number": "ACME-001"},
+                           latest_action="identity_form")
+    _, events = run_action(ActionResumeRequest(), resumed)
+    assert followups(events) == ["action_tell_balance"]
+    said, _ = run_action(ActionTellBalance(), make_tracker(WEB_VISITOR, "balance"))
+    assert "$16,225.50" in said[0]
+
+
+def test_both_answers_in_one_message_verify_at_once():
+    tracker = make_tracker(WEB_VISITOR, "ACME-001 INV-2026-0203")
+    said, result = validate(ValidateIdentityForm(), "account_number", "ACME-001 INV-2026-0203",
+                            tracker)
+    assert result["verification_invoice"] == "ok"
+    assert "verified for Acme Corporation" in said[0]
+
+
+def test_another_customers_invoice_does_not_verify_and_attempts_run_out():
+    answers = []
+    for _ in range(4):
+        tracker = make_tracker(WEB_VISITOR, "30918", slots={"account_number": "ACME-001"})
+        said, result = validate(ValidateIdentityForm(), "verification_invoice", "30918", tracker)
+        answers.append(said[0])
+    assert "don't match our records. You have 2 more attempt(s)" in answers[0]
+    assert "1 more attempt(s)" in answers[1]
+    assert "can't verify you right now" in answers[2]
+    # Locked: even the right answer is refused now.
+    tracker = make_tracker(WEB_VISITOR, "INV-2026-0101", slots={"account_number": "ACME-001"})
+    said, _ = validate(ValidateIdentityForm(), "verification_invoice", "INV-2026-0101", tracker)
+    assert "can't verify you right now" in said[0]
+    _, events = run_action(ActionResumeRequest(), make_tracker(
+        WEB_VISITOR, slots={"pending_request": "action_tell_balance"}))
+    assert followups(events) == []
+
+
+def test_invoice_named_before_verification_is_the_one_answered_after_it():
+    tracker = make_tracker(WEB_VISITOR, "is INV-2026-0142 paid", "ask_invoice_status",
+                           {"invoice_number": "INV-2026-0142"})
+    _, events = run_action(ActionTellInvoiceStatus(), tracker)
+    assert slot_events(events)["pending_invoice"] == "INV-2026-0142"
+    validate(ValidateIdentityForm(), "account_number", "ACME-001 INV-2026-0101",
+             make_tracker(WEB_VISITOR, "ACME-001 INV-2026-0101"))
+    _, events = run_action(ActionResumeRequest(), make_tracker(
+        WEB_VISITOR, slots={"pending_request": "action_tell_invoice_status",
+                            "pending_invoice": "INV-2026-0142", "account_number": "ACME-001"}))
+    assert slot_events(events)["invoice_number"] == "INV-2026-0142"
+
+
+def test_plan_within_policy_is_approved_with_its_schedule():
+    slots = {"plan_amount": "whole_balance", "plan_instalments": "3",
+             "plan_start_date": "2026-12-01"}
+    said, events = run_action(ActionSubmitPaymentPlan(),
+                              make_tracker(JANE_SMS, slots=slots, latest_action="payment_plan_form"))
+    assert "payment plan PLN-" in said[0] and "for $15,475.50 is approved" in said[0]
+    assert "$5,158.50 on Dec 1, 2026; $5,158.50 on Jan 1, 2027; $5,158.50 on Feb 1, 2027" in said[0]
+    assert slot_events(events)["plan_amount"] is None
+
+
+def test_plan_outside_policy_goes_to_ar_and_says_why():
+    slots = {"plan_amount": "6000", "plan_instalments": "12", "plan_start_date": "2026-12-01"}
+    said, _ = run_action(ActionSubmitPaymentPlan(), make_tracker(JANE_SMS, slots=slots))
+    assert "sent it to our AR team for approval, because it has more than 6 payments" in said[0]
+    assert "runs past 180 days" in said[0]
+
+
+def test_plan_form_rejects_more_than_the_balance_and_dates_in_the_past():
+    tracker = make_tracker(JANE_SMS)
+    said, result = validate(ValidatePaymentPlanForm(), "plan_amount", "$90,000", tracker)
+    assert result == {"plan_amount": None} and "up to your open balance of $15,475.50" in said[0]
+    said, result = validate(ValidatePaymentPlanForm(), "plan_amount", "the whole balance", tracker)
+    assert result == {"plan_amount": "whole_balance"}
+    said, result = validate(ValidatePaymentPlanForm(), "plan_start_date", "2026-11-01", tracker)
+    assert result == {"plan_start_date": None} and "already passed" in said[0]
+    said, result = validate(ValidatePaymentPlanForm(), "plan_instalments", "three", tracker)
+    assert result == {"plan_instalments": "3"}
+
+
+def test_plan_request_from_a_verified_caller_opens_the_form():
+    said, events = run_action(ActionStartPaymentPlan(), make_tracker(JANE_SMS))
+    assert said == [] and followups(events) == ["payment_plan_form"]
+
+
+def test_plan_request_from_an_unverified_sender_verifies_first():
+    said, events = run_action(ActionStartPaymentPlan(), make_tracker(WEB_VISITOR))
+    assert followups(events) == ["identity_form"]
+    assert slot_events(events)["pending_request"] == "action_start_payment_plan"
+
+
+def test_dispute_puts_the_invoice_on_hold_with_a_reference():
+    tracker = make_tracker(JANE_SMS)
+    said, result = validate(ValidateDisputeForm(), "dispute_reason", "2", tracker)
+    assert result == {"dispute_reason": "quantity"}
+    slots = {"dispute_invoice": "INV-2026-0177", "dispute_reason": "quantity",
+             "disputed_amount": "all", "dispute_description": "we got 40 boxes, not 50"}
+    said, _ = run_action(ActionSubmitDispute(), make_tracker(JANE_SMS, slots=slots))
+    assert "opened dispute DSP-" in said[0] and "on invoice INV-2026-0177 for $2,800.00" in said[0]
+    said, _ = run_action(ActionTellInvoiceStatus(), make_tracker(
+        JANE_SMS, "INV-2026-0177?", "ask_invoice_status", {"invoice_number": "INV-2026-0177"}))
+    assert "under dispute DSP-" in said[0] and "on hold from collections" in said[0]
+
+
+def test_dispute_amount_above_the_invoice_is_refused():
+    tracker = make_tracker(JANE_SMS, slots={"dispute_invoice": "INV-2026-0203"})
+    said, result = validate(ValidateDisputeForm(), "disputed_amount", "$5,000", tracker)
+    assert result == {"disputed_amount": None} and "$1,875.50" in said[0]
+
+
+def test_promise_with_a_relative_date_is_recorded():
+    tracker = make_tracker(JANE_SMS)
+    _, result = validate(ValidatePromiseForm(), "promise_date", "next friday", tracker)
+    assert result == {"promise_date": "2026-11-27"}
+    slots = {"promise_amount": "2000", "promise_date": "2026-11-27"}
+    said, _ = run_action(ActionSubmitPromise(), make_tracker(JANE_SMS, slots=slots))
+    assert said[0].startswith("Thanks! I've noted your promise to pay $2,000.00 on Nov 27, 2026")
+
+
+def test_promise_too_far_ahead_is_refused_with_the_latest_date():
+    said, result = validate(ValidatePromiseForm(), "promise_date", "2027-06-01",
+                            make_tracker(JANE_SMS))
+    assert result == {"promise_date": None} and "up to Jan 22, 2027" in said[0]
+
+
+def test_text_me_instead_changes_the_channel_at_once(ledger):
+    tracker = make_tracker(JANE_SMS, "text me instead of email", "update_contact_preference",
+                           {"channel": "sms"})
+    _, events = run_action(ActionStartContactPreference(), tracker)
+    assert slot_events(events) == {"preference_field": "channel", "preference_value": "sms"}
+    said, _ = run_action(ActionSubmitContactPreference(), make_tracker(
+        JANE_SMS, slots={"preference_field": "channel", "preference_value": "whatsapp"}))
+    assert "your preferred channel is now whatsapp" in said[0]
+    with ledger.session() as session:
+        assert session.get(Contact, 1).preferred_channel == "whatsapp"
+
+
+def test_new_contact_waits_for_ar_confirmation(ledger):
+    _, result = validate(ValidateContactPreferenceForm(), "preference_field", "5",
+                         make_tracker(JANE_SMS))
+    assert result == {"preference_field": "new_contact"}
+    said, _ = run_action(ActionSubmitContactPreference(), make_tracker(
+        JANE_SMS, slots={"preference_field": "new_contact",
+                         "preference_value": "Maria Lopez maria.lopez@acme.example"}))
+    assert "Our AR team will confirm it before it takes effect" in said[0]
+    with ledger.session() as session:
+        maria = session.query(Contact).filter_by(email="maria.lopez@acme.example").one()
+        assert maria.status == "pending"
+
+
+def test_asking_for_a_person_records_one_handoff(ledger):
+    said, _ = run_action(ActionRequestHuman(), make_tracker(JANE_SMS, "agent", "request_human"))
+    assert "asked our AR team to take over (request HND-" in said[0]
+    said, _ = run_action(ActionRequestHuman(), make_tracker(JANE_SMS, "agent!!", "request_human"))
+    assert "already with our AR team" in said[0]
+    with ledger.session() as session:
+        assert session.query(HandoffRequest).count() == 1
+
+
+def test_second_miss_in_a_row_offers_a_person():
+    said, _ = run_action(ActionDefaultFallback(), make_tracker(JANE_SMS, "blorp", "nlu_fallback"))
+    assert said[0].startswith("Sorry, I didn't get that")
+    said, _ = run_action(ActionDefaultFallback(), make_tracker(
+        JANE_SMS, "zzz", "nlu_fallback", earlier_intents=["nlu_fallback"]))
+    assert "pass you to a person" in said[0]

@@ -1,0 +1,53 @@
+"""The Rasa project itself: its data validates, and every test story is predicted."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import yaml
+
+from bot.settings import PROJECT_ROOT
+
+ACTIONS_SOURCE = "\n".join(p.read_text() for p in (PROJECT_ROOT / "actions").glob("*.py"))
+
+
+def _rasa(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rasa", *args], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_rasa_data_validates_without_warnings_other_than_responses_actions_use():
+    result = _rasa("data", "validate", "--fail-on-warnings")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    output = result.stdout + result.stderr
+    warnings = [line for line in output.splitlines() if "UserWarning" in line]
+    unused = set(re.findall(r"The utterance '(\w+)' is not used in any story or rule", output))
+    # A response used only inside an action is fine, if an action really uses it.
+    not_in_actions = {u for u in unused if not _used_by_an_action(u)}
+    assert not not_in_actions, f"responses nothing uses: {sorted(not_in_actions)}"
+    other = [w for w in warnings if "is not used in any story or rule" not in w]
+    assert not other, other
+
+
+def _used_by_an_action(response: str) -> bool:
+    if f'"{response}"' in ACTIONS_SOURCE:
+        return True
+    # Responses picked by name, like f"utter_plan_reason_{reason}".
+    return any(response.startswith(prefix) for prefix in
+               re.findall(r'f"(utter_[a-z_]+)\{', ACTIONS_SOURCE))
+
+
+def test_every_response_named_by_an_action_exists_in_the_domain():
+    responses = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())["responses"]
+    named = set(re.findall(r'"(utter_[a-z_0-9]+)"', ACTIONS_SOURCE))
+    assert named - set(responses) == set()
+
+
+def test_every_test_story_is_predicted(trained_model, tmp_path):
+    result = _rasa("test", "core", "--model", str(trained_model), "--stories",
+                   "tests/stories", "--fail-on-prediction-errors", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    failed = (tmp_path / "failed_test_stories.yml")
+    assert not failed.exists() or "story:" not in failed.read_text()
