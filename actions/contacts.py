@@ -73,9 +73,12 @@ class ActionSubmitContactPreference(CallerAction):
         try:
             change = update_contact_preference(session, caller, field,
                                                turn.slot("preference_value") or "")
-        except ContactInputError:
-            turn.say("utter_preference_value_invalid",
-                     hint=turn.fragment(f"utter_ask_preference_value_{field}"))
+        except ContactInputError as refused:
+            if refused.code == "email_on_file":
+                turn.say("utter_preference_email_on_file")
+            else:
+                turn.say("utter_preference_value_invalid",
+                         hint=turn.fragment(f"utter_ask_preference_value_{field}"))
             return clear(*PREFERENCE_SLOTS)
         shown = change.new_value.replace("|", " ").strip()
         field_name = turn.fragment(f"utter_preference_field_{field}")

@@ -6,6 +6,7 @@ import re
 from typing import Optional
 
 import phonenumbers
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.audit import record
@@ -87,6 +88,16 @@ def normalise_preference(field: str, value: str) -> str:
     raise ContactInputError("unknown_field")
 
 
+def _refuse_email_on_file(session: Session, caller: Caller, field: str, new_value: str) -> None:
+    email = new_value.split("|")[1] if field == "new_contact" else new_value
+    if field not in ("email", "new_contact") or not email:
+        return
+    on_file = session.scalars(select(Contact).where(Contact.customer_id == caller.customer_id,
+                                                    Contact.email == email)).first()
+    if on_file is not None and on_file.id != caller.contact_id:
+        raise ContactInputError("email_on_file")
+
+
 def update_contact_preference(session: Session, caller: Caller, field: str, value: str
                               ) -> ContactChange:
     """Apply a change to the caller's own contact at once; a new contact, or any change
@@ -96,6 +107,9 @@ def update_contact_preference(session: Session, caller: Caller, field: str, valu
     new_value = normalise_preference(field, value)
     contact = session.get(Contact, caller.contact_id) if caller.contact_id else None
     pending = field == "new_contact" or contact is None
+    if field == "new_contact" or not pending:
+        # Only changes that write a contact row now can collide with an address on file.
+        _refuse_email_on_file(session, caller, field, new_value)
     old_value = None if field == "new_contact" or contact is None else getattr(
         contact, "preferred_channel" if field == "channel" else field)
     change = ContactChange(reference=new_reference("CHG"), customer_id=caller.customer_id,

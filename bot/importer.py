@@ -318,6 +318,8 @@ class _Importer:
     def import_payments(self, rows: list[_Row]) -> None:
         payments = {p.payment_reference: p for p in self.session.scalars(select(Payment))}
         applied_in_file: dict[str, Decimal] = defaultdict(Decimal)
+        references_in_file = {(r.cells.get("payment_reference") or "").strip() for r in rows}
+        applied_to_invoice: dict[str, Decimal] = defaultdict(Decimal)
         for row in rows:
             customer = self.customer(row)
             values = dict(
@@ -351,9 +353,14 @@ class _Importer:
                 continue
             if invoice is None or applied is None:
                 continue
-            if applied > invoice.amount:
-                row.fail("applied_amount", f"is more than invoice {invoice.invoice_number}'s "
-                                           f"amount of {invoice.amount}")
+            applied_to_invoice[invoice.invoice_number] += applied
+            applied_elsewhere = sum((a.applied_amount for a in invoice.applications
+                                     if a.payment.payment_reference not in references_in_file),
+                                    Decimal(0))
+            if applied_to_invoice[invoice.invoice_number] + applied_elsewhere > invoice.amount:
+                row.fail("applied_amount", f"payments applied to invoice "
+                                           f"{invoice.invoice_number} exceed its amount of "
+                                           f"{invoice.amount}")
                 continue
             application = next(
                 (a for a in payment.applications if a.invoice is invoice), None

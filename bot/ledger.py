@@ -39,6 +39,11 @@ def open_amount(invoice: Invoice) -> Decimal:
     return max(invoice.amount - paid_amount(invoice) - credited_amount(invoice), ZERO)
 
 
+def overpaid_amount(invoice: Invoice) -> Decimal:
+    """What payments and credits put on an invoice beyond its amount: the customer's money."""
+    return max(paid_amount(invoice) + credited_amount(invoice) - invoice.amount, ZERO)
+
+
 def open_disputes(invoice: Invoice):
     return [d for d in invoice.disputes if d.status == "open"]
 
@@ -94,7 +99,7 @@ def account_summary(customer: Customer, today: date) -> AccountSummary:
     overdue = [i for i in open_invoices if i.due_date < today]
     unapplied = sum((unapplied_payment_amount(p) for p in customer.payments), ZERO) + sum(
         (c.amount for c in customer.credit_notes if c.invoice_id is None), ZERO
-    )
+    ) + sum((overpaid_amount(i) for i in customer.invoices), ZERO)
     return AccountSummary(
         currency=customer.currency,
         open_total=sum((open_amount(i) for i in open_invoices), ZERO),

@@ -101,7 +101,7 @@ def parse_count(text: str) -> Optional[int]:
     """A small whole number written as digits or as a word in one of our languages."""
     if not text:
         return None
-    digits = re.search(r"\b(\d{1,3})\b", text)
+    digits = re.search(r"(?<![\d.,])(\d{1,3})(?![\d.,]\d)", text)
     if digits:
         return int(digits.group(1))
     for word in re.findall(r"[^\W\d_]+", text.lower()):

@@ -187,3 +187,12 @@ def test_second_miss_in_a_row_offers_a_person():
     said, _ = run_action(ActionDefaultFallback(), make_tracker(
         JANE_SMS, "zzz", "nlu_fallback", earlier_intents=["nlu_fallback"]))
     assert "pass you to a person" in said[0]
+
+
+def test_email_already_on_file_for_a_colleague_is_refused_clearly(ledger):
+    said, _ = run_action(ActionSubmitContactPreference(), make_tracker(
+        JANE_SMS, slots={"preference_field": "email",
+                         "preference_value": "bob.smith@acme.example"}))
+    assert "already on file for another contact" in said[0]
+    with ledger.session() as session:
+        assert session.get(Contact, 1).email == "jane.doe@acme.example"

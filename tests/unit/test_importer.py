@@ -288,6 +288,23 @@ def test_application_above_the_invoice_amount_is_rejected(db, write_csvs):
     assert set(row_counts(db).values()) == {0}
 
 
+def test_applications_of_several_payments_above_the_invoice_amount_are_rejected(
+        db, write_csvs, today):
+    """Two 60.00 payments both applied to one 100.00 invoice: each row alone fits, but
+    together they apply 120.00, and the 20.00 overpayment would vanish from the account
+    (the invoice stops at zero open, neither payment shows anything unapplied)."""
+    folder = write_csvs({
+        "customers.csv": CUSTOMERS,
+        "invoices.csv": INVOICES,
+        "payments.csv": PAYMENTS_HEADER
+        + "P-1,A-1,2026-11-01,60.00,ach,A-INV-1,60.00\n"
+        + "P-2,A-1,2026-11-02,60.00,ach,A-INV-1,60.00\n",
+    })
+    message = import_expecting_error(db, folder)
+    assert "payments.csv row 3" in message
+    assert set(row_counts(db).values()) == {0}
+
+
 def test_payment_applied_to_another_accounts_invoice_is_rejected(db, write_csvs):
     folder = write_csvs({
         "customers.csv": CUSTOMERS,
