@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from abc import ABCMeta, abstractmethod
 from typing import Any, Optional
 
 from rasa_sdk import Action, Tracker
@@ -85,15 +86,21 @@ def ask_to_verify(turn: Turn, resume: str) -> list[EventType]:
             FollowupAction("identity_form")]
 
 
-class SyncAction(Action):
+class SyncAction(Action, metaclass=ABCMeta):
     """An action whose work is plain blocking Python (the database), run off the event loop."""
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        return await asyncio.to_thread(self.run_sync, Turn(dispatcher, tracker, domain))
+        events = await asyncio.to_thread(self.run_sync, Turn(dispatcher, tracker, domain))
+        if not any(event.get("event") == "followup" for event in events):
+            # The answer ends the turn, however the action was reached: a rule, or a
+            # FollowupAction after verification that no rule or story can foresee.
+            events.append(FollowupAction("action_listen"))
+        return events
 
+    @abstractmethod
     def run_sync(self, turn: Turn) -> list[EventType]:
-        raise NotImplementedError
+        """The action's work, on a worker thread."""
 
 
 class CallerAction(SyncAction):
@@ -106,9 +113,10 @@ class CallerAction(SyncAction):
                 return ask_to_verify(turn, self.name())
             return self.answer(session, caller, turn) or []
 
+    @abstractmethod
     def answer(self, session: Session, caller: Caller, turn: Turn
                ) -> Optional[list[EventType]]:
-        raise NotImplementedError
+        """Reply to a verified caller."""
 
 
 class InvoiceAction(CallerAction):
@@ -136,6 +144,7 @@ class InvoiceAction(CallerAction):
             return [SlotSet("invoice_number", None)]
         return [SlotSet("pending_request", self.name()), FollowupAction("invoice_form")]
 
+    @abstractmethod
     def answer_invoice(self, session: Session, caller: Caller, invoice: Invoice, turn: Turn
                        ) -> Optional[list[EventType]]:
-        raise NotImplementedError
+        """Reply about one of the caller's own invoices."""

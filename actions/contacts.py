@@ -14,7 +14,9 @@ FIELD_OF_ENTITY = {"channel": "channel", "email": "email", "language": "language
 class ActionStartContactPreference(StartFormAction):
     """Opens the form with whatever the customer already said ("text me instead")."""
 
-    action_name = "action_start_contact_preference"
+    def name(self) -> str:
+        return "action_start_contact_preference"
+
     form_name = "contact_preference_form"
 
     def answer(self, session, caller, turn):

@@ -11,7 +11,9 @@ ALL = "all"
 
 
 class ActionStartDispute(StartFormAction):
-    action_name = "action_start_dispute"
+    def name(self) -> str:
+        return "action_start_dispute"
+
     form_name = "dispute_form"
 
 

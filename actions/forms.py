@@ -1,5 +1,6 @@
 """What the forms share: starting one for a verified caller, and reading answers."""
 
+from abc import ABCMeta, abstractmethod
 from typing import Any, Optional
 
 from rasa_sdk import FormValidationAction
@@ -15,11 +16,11 @@ from bot.parsing import parse_date
 class StartFormAction(CallerAction):
     """Verifies the caller, then opens form_name; subclasses may refuse first."""
 
-    action_name = ""
     form_name = ""
 
+    @abstractmethod
     def name(self) -> str:
-        return self.action_name
+        """The start action's name in the domain."""
 
     def answer(self, session, caller, turn):
         refusal = self.refuse(session, caller, turn)
@@ -42,8 +43,12 @@ def clear(*slots: str) -> list:
     return [SlotSet(slot, None) for slot in slots]
 
 
-class CallerFormValidation(FormValidationAction):
+class CallerFormValidation(FormValidationAction, metaclass=ABCMeta):
     """Form validation with the ledger at hand: validate_<slot> methods call check()."""
+
+    @abstractmethod
+    def name(self) -> str:
+        """validate_<form name>."""
 
     def check(self, tracker, dispatcher, domain, slot: str, value: Any, checker) -> dict:
         turn = Turn(dispatcher, tracker, domain)

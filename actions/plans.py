@@ -11,7 +11,9 @@ MAX_INSTALMENTS_ASKED = 36
 
 
 class ActionStartPaymentPlan(StartFormAction):
-    action_name = "action_start_payment_plan"
+    def name(self) -> str:
+        return "action_start_payment_plan"
+
     form_name = "payment_plan_form"
 
     def refuse(self, session, caller, turn):

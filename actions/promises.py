@@ -10,7 +10,9 @@ PROMISE_SLOTS = ("promise_amount", "promise_date")
 
 
 class ActionStartPromise(StartFormAction):
-    action_name = "action_start_promise"
+    def name(self) -> str:
+        return "action_start_promise"
+
     form_name = "promise_form"
 
     def refuse(self, session, caller, turn):

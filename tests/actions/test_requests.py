@@ -57,7 +57,7 @@ def test_another_customers_invoice_does_not_verify_and_attempts_run_out():
     assert "can't verify you right now" in said[0]
     _, events = run_action(ActionResumeRequest(), make_tracker(
         WEB_VISITOR, slots={"pending_request": "action_tell_balance"}))
-    assert followups(events) == []
+    assert "action_tell_balance" not in followups(events)
 
 
 def test_invoice_named_before_verification_is_the_one_answered_after_it():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import urllib.error
 import urllib.request
 import uuid
 from unittest import mock
@@ -58,10 +59,9 @@ class Customer:
             return "\n".join(m.get("text", "") for m in json.load(response))
 
     def transcript(self) -> list[dict]:
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.settings.rasa_port}/conversations/{self.sender}/tracker",
-            headers={"Authorization": f"Bearer {self.settings.rasa_auth_token}"})
-        with urllib.request.urlopen(request, timeout=30) as response:
+        url = (f"http://127.0.0.1:{self.settings.rasa_port}/conversations/{self.sender}"
+               f"/tracker?token={self.settings.rasa_auth_token}")
+        with urllib.request.urlopen(url, timeout=30) as response:
             return json.load(response)["events"]
 
 
@@ -125,6 +125,13 @@ def test_dispute_form_takes_answers_and_puts_the_invoice_on_hold(assistant):
     reply = jane.says("we ordered 10 units and were billed for 12")
     assert "opened dispute DSP-" in reply and "INV-2026-0203" in reply
     assert "under dispute" in jane.says("what's the status of INV-2026-0203")
+
+
+def test_the_http_api_refuses_a_caller_without_the_token(assistant):
+    url = f"http://127.0.0.1:{assistant.rasa_port}/conversations/anyone/tracker"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(url, timeout=30)
+    assert refused.value.code == 401
 
 
 def test_payment_plan_outside_policy_goes_to_ar(assistant):
