@@ -31,7 +31,10 @@ class ValidateIdentityForm(FormValidationAction):
         return "validate_identity_form"
 
     def validate_account_number(self, value, dispatcher, tracker, domain):
+        # Account numbers carry digits; "balance???" is not one, so ask again.
         words = re.findall(r"[\w#/.-]+", str(value or ""))
+        while words and not any(ch.isdigit() for ch in words[0]):
+            words.pop(0)
         if not words:
             return {"account_number": None}
         if len(words) > 1 and any(ch.isdigit() for ch in "".join(words[1:])):

@@ -82,6 +82,8 @@ def server_environment(settings: Settings) -> dict[str, str]:
         **os.environ,
         "ACTION_SERVER_URL": settings.action_server_url,
         "TRACKER_STORE_URL": settings.tracker_store_url,
+        # The action server trusts what Rasa tells it, so only Rasa may reach it.
+        "SANIC_HOST": settings.action_interface,
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
     }
 
@@ -117,6 +119,7 @@ def start_servers(settings: Settings, model: Path, log_dir: Optional[Path] = Non
                                 "--port", str(settings.action_port)])
     rasa = spawn("rasa", ["rasa", "run", "--model", str(model),
                           "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+                          "--interface", settings.rasa_interface,
                           "--port", str(settings.rasa_port), "--enable-api",
                           "--auth-token", auth_token(settings), "--cors", "*"])
     processes = [actions, rasa]
@@ -140,7 +143,19 @@ def stop_servers(processes: list[subprocess.Popen]) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
+def _stop_on_signals() -> None:
+    """Ctrl-C (SIGINT) and a process manager's SIGTERM both stop everything cleanly,
+    even where the shell started us with SIGINT ignored."""
+
+    def interrupt(_signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def run_assistant(app: ARApp, train_only: bool = False) -> int:
+    _stop_on_signals()
     settings = app.settings
     prepare_ledger(app)
     model = ensure_model(settings)

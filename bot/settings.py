@@ -52,8 +52,10 @@ class Settings:
     ar_database_url: str
     tracker_store_url: str
     action_server_url: str
+    rasa_interface: str
     rasa_port: int
     action_port: int
+    action_interface: str
     rasa_auth_token: str
     pay_portal_url: str
     bank_instructions: dict[str, str]
@@ -79,8 +81,10 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         action_server_url=env.get(
             "ACTION_SERVER_URL", f"http://127.0.0.1:{action_port}/webhook"
         ),
+        rasa_interface=env.get("RASA_INTERFACE", "127.0.0.1"),
         rasa_port=rasa_port,
         action_port=action_port,
+        action_interface=env.get("ACTION_SERVER_INTERFACE", "127.0.0.1"),
         rasa_auth_token=env.get("RASA_AUTH_TOKEN", ""),
         pay_portal_url=env.get(
             "AR_PAY_PORTAL_URL", "https://pay.example.com/pay?account={account_number}&invoice={invoice_number}"

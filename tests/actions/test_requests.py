@@ -34,6 +34,14 @@ def test_web_visitor_verifies_with_account_and_invoice_then_sees_the_balance():
     assert "$16,225.50" in said[0]
 
 
+def test_words_without_digits_are_not_taken_for_an_account_number():
+    tracker = make_tracker(WEB_VISITOR, "what is my balance???")
+    _, result = validate(ValidateIdentityForm(), "account_number", "what is my balance???", tracker)
+    assert result == {"account_number": None}
+    _, result = validate(ValidateIdentityForm(), "account_number", "it's ACME-001", tracker)
+    assert result == {"account_number": "ACME-001"}
+
+
 def test_both_answers_in_one_message_verify_at_once():
     tracker = make_tracker(WEB_VISITOR, "ACME-001 INV-2026-0203")
     said, result = validate(ValidateIdentityForm(), "account_number", "ACME-001 INV-2026-0203",

@@ -153,3 +153,9 @@ def test_cancel_leaves_a_form_and_a_person_can_be_asked_for(assistant):
     assert "cancelled" in jane.says("never mind")
     reply = jane.says("I want to talk to a real person")
     assert "asked our AR team to take over (request HND-" in reply
+
+
+def test_emoji_and_huge_messages_get_an_answer_not_an_error(assistant):
+    assert visitor(assistant).says("👍🙏") != ""
+    assert visitor(assistant).says("invoice " * 2000) != ""
+    assert "confirm who you are" in visitor(assistant).says("balance???  💸")

@@ -1,0 +1,38 @@
+"""What `make run` promises: retrain only on change, servers on loopback, a private token."""
+
+import shutil
+import stat
+
+from bot.runner import auth_token, server_environment, training_fingerprint
+from bot.settings import PROJECT_ROOT, load_settings
+
+
+def _copy_training_inputs(tmp_path):
+    for name in ("config.yml", "domain.yml"):
+        shutil.copy(PROJECT_ROOT / name, tmp_path / name)
+    shutil.copytree(PROJECT_ROOT / "data", tmp_path / "data")
+    return tmp_path
+
+
+def test_fingerprint_changes_with_training_data_and_only_then(tmp_path):
+    root = _copy_training_inputs(tmp_path)
+    before = training_fingerprint(root)
+    (root / "README.md").write_text("not a training input")
+    assert training_fingerprint(root) == before
+    with (root / "data" / "nlu" / "en" / "balance.yml").open("a") as handle:
+        handle.write("    - how much is outstanding on our side\n")
+    assert training_fingerprint(root) != before
+
+
+def test_servers_listen_on_loopback_unless_told_otherwise(tmp_path):
+    env = server_environment(load_settings({"AR_STATE_DIR": str(tmp_path)}))
+    assert env["SANIC_HOST"] == "127.0.0.1"
+    assert load_settings({}).rasa_interface == "127.0.0.1"
+
+
+def test_generated_api_token_is_kept_private_and_stable(tmp_path):
+    settings = load_settings({"AR_STATE_DIR": str(tmp_path)})
+    token = auth_token(settings)
+    assert len(token) >= 32 and auth_token(settings) == token
+    mode = stat.S_IMODE((tmp_path / "rasa_auth_token").stat().st_mode)
+    assert mode == 0o600
