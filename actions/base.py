@@ -45,6 +45,12 @@ class Turn:
     def say(self, response: str, **values: Any) -> None:
         self.dispatcher.utter_message(response=response, **values)
 
+    def say_in(self, language: str, response: str, **values: Any) -> None:
+        """Reply in a language the conversation switches to in this very turn (the
+        language slot an action sets applies only from the next turn's responses)."""
+        self.language = language
+        self.dispatcher.utter_message(text=self.fragment(response, **values))
+
     def fragment(self, response: str, **values: Any) -> str:
         """A response's text, filled in, for use inside another response."""
         variations = self.domain.get("responses", {}).get(response, [])

@@ -38,14 +38,16 @@ class ActionTellPaymentStatus(CallerAction):
             applications += turn.fragment("utter_payment_unapplied",
                                           unapplied=turn.money(unapplied, caller.currency))
         turn.say("utter_payment_found", amount=turn.money(payment.amount, caller.currency),
-                 method=payment.method.upper(), date=turn.day(payment.received_date),
+                 method=turn.fragment(f"utter_payment_method_{payment.method}"), date=turn.day(payment.received_date),
                  reference=payment.payment_reference, applications=applications)
         return []
 
     @staticmethod
     def _describe(turn, payment) -> str:
-        return (f"{turn.money(payment.amount, payment.customer.currency)} "
-                f"({payment.payment_reference}) on {turn.day(payment.received_date)}")
+        return turn.fragment("utter_payment_described",
+                             amount=turn.money(payment.amount, payment.customer.currency),
+                             reference=payment.payment_reference,
+                             date=turn.day(payment.received_date))
 
 
 class ActionGivePaymentOptions(CallerAction):

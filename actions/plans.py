@@ -87,7 +87,9 @@ class ActionSubmitPaymentPlan(CallerAction):
                 turn.say("utter_plan_amount_invalid",
                          balance=turn.money(caller_balance(session, caller), caller.currency))
             return clear(*PLAN_SLOTS)
-        schedule = "; ".join(f"{turn.money(i.amount, caller.currency)} on {turn.day(i.due_date)}"
+        schedule = "; ".join(turn.fragment("utter_schedule_item",
+                                           amount=turn.money(i.amount, caller.currency),
+                                           date=turn.day(i.due_date))
                              for i in plan.instalments)
         total = turn.money(plan.total_amount, caller.currency)
         if plan.status == "approved":
@@ -95,7 +97,7 @@ class ActionSubmitPaymentPlan(CallerAction):
                      schedule=schedule)
         else:
             policy = app.settings.plan_policy
-            reasons = " and ".join(turn.fragment(
+            reasons = turn.fragment("utter_word_and").join(turn.fragment(
                 f"utter_plan_reason_{reason}", max_instalments=policy.max_instalments,
                 min_first_ratio=int(policy.min_first_payment_ratio * 100),
                 max_term_days=policy.max_term_days,

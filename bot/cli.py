@@ -38,6 +38,28 @@ def cmd_run(app: ARApp, args) -> int:
     return run_assistant(app, train_only=args.train_only)
 
 
+def cmd_eval_nlu(app: ARApp, args) -> int:
+    from bot.nlu_evaluation import (EvaluationFileError, Targets, evaluate, model_parser,
+                                    read_samples)
+    from bot.runner import ensure_model
+
+    try:
+        samples = [sample for path in args.files for sample in read_samples(Path(path))]
+    except (OSError, EvaluationFileError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    model = Path(args.model) if args.model else ensure_model(app.settings)
+    report = evaluate(samples, model_parser(model))
+    if args.out:
+        report.write(Path(args.out))
+    print(f"{', '.join(args.files)} (model {model.name})\n{report.summary()}")
+    misses = Targets(args.min_intent_accuracy, args.min_macro_f1,
+                     args.min_language_accuracy).misses(report)
+    for miss in misses:
+        print(f"FAIL: {miss}", file=sys.stderr)
+    return 1 if misses else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -47,10 +69,22 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="set up and start the assistant with all its servers")
     run.add_argument("--train-only", action="store_true",
                      help="prepare the database and the model, then exit")
+    evaluation = commands.add_parser(
+        "eval-nlu", help="measure intent and language accuracy on a held-out TSV file")
+    evaluation.add_argument("files", nargs="+", metavar="FILE.tsv",
+                            help="tab-separated, header: text, intent, lang; several files are read as one set")
+    evaluation.add_argument("--out", metavar="PREDICTIONS.tsv",
+                            help="write one row per message")
+    evaluation.add_argument("--model", help="a trained model (default: the current one, "
+                            "trained first if data or config changed)")
+    for target in ("intent-accuracy", "macro-f1", "language-accuracy"):
+        evaluation.add_argument(f"--min-{target}", type=float, default=0.0, metavar="X",
+                                help=f"exit 1 when the {target.replace('-', ' ')} is under X")
     return parser
 
 
-COMMANDS = {"migrate": cmd_migrate, "import": cmd_import, "run": cmd_run}
+COMMANDS = {"migrate": cmd_migrate, "import": cmd_import, "run": cmd_run,
+            "eval-nlu": cmd_eval_nlu}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -297,3 +297,60 @@ class AuditEntry(Base):
     entity = Column(String(40), nullable=False)
     entity_id = Column(Integer, nullable=True)
     details = Column(JSON, nullable=False, default=dict)
+
+
+class ChannelDelivery(Base):
+    """An inbound delivery a channel provider made (Twilio MessageSid, Slack event_id):
+    providers retry, and a delivery already seen is acknowledged, not answered again."""
+
+    __tablename__ = "channel_deliveries"
+    __table_args__ = (UniqueConstraint("channel", "delivery_id"),)
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(20), nullable=False)
+    delivery_id = Column(String(120), nullable=False)
+    received_at = Column(AwareDateTime, nullable=False, default=utcnow)
+
+
+class OutboundMessage(Base):
+    """A reply on its way to a customer: kept until the provider took it, retried if not."""
+
+    __tablename__ = "outbox"
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(20), nullable=False)  # sms | whatsapp | slack
+    recipient = Column(String(255), nullable=False, index=True)
+    thread = Column(String(120), nullable=True)  # Slack thread_ts
+    body = Column(Text, nullable=False)
+    status = Column(String(20), nullable=False, default="pending")  # pending | sent | failed
+    attempts = Column(Integer, nullable=False, default=0)
+    last_error = Column(Text, nullable=True)
+    provider_message_id = Column(String(120), nullable=True)
+    created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+    next_attempt_at = Column(AwareDateTime, nullable=False, default=utcnow)
+    sent_at = Column(AwareDateTime, nullable=True)
+
+
+class ChannelOptOut(Base):
+    """A number that texted STOP (or its equivalent): nothing but the confirmation goes
+    to it until it texts START."""
+
+    __tablename__ = "channel_opt_outs"
+    __table_args__ = (UniqueConstraint("channel", "address"),)
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(20), nullable=False)
+    address = Column(String(255), nullable=False)
+    opted_out = Column(Boolean, nullable=False, default=True)
+    keyword = Column(String(40), nullable=True)
+    changed_at = Column(AwareDateTime, nullable=False, default=utcnow)
+
+
+class OfferedChoices(Base):
+    """The numbered choices last shown on a channel without buttons (SMS): a reply of
+    "2" selects the second one."""
+
+    __tablename__ = "offered_choices"
+    __table_args__ = (UniqueConstraint("channel", "address"),)
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(20), nullable=False)
+    address = Column(String(255), nullable=False)
+    choices = Column(JSON, nullable=False, default=list)  # [{"title": ..., "payload": ...}]
+    offered_at = Column(AwareDateTime, nullable=False, default=utcnow)

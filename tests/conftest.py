@@ -32,7 +32,12 @@ def demo_app(tmp_path) -> ARApp:
 
 @pytest.fixture(scope="session")
 def trained_model() -> Path:
-    """The model for the current data and config: trained once, reused while unchanged."""
+    """The model for the current data and config: trained once, reused while unchanged.
+    AR_TEST_MODEL names another model file (while working on code, not on training data)."""
+    import os
+
     from bot.runner import ensure_model
 
+    if os.environ.get("AR_TEST_MODEL"):
+        return Path(os.environ["AR_TEST_MODEL"])
     return ensure_model(load_settings({}))

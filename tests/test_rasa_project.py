@@ -54,3 +54,30 @@ def test_every_test_story_is_predicted(trained_model, tmp_path):
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     failed = (tmp_path / "failed_test_stories.yml")
     assert not failed.exists() or "story:" not in failed.read_text()
+
+
+def _variations_by_language(variations: list[dict]) -> dict[str, list[dict]]:
+    """English is the variation without a condition; the others name their language."""
+    found: dict[str, list[dict]] = {}
+    for variation in variations:
+        conditions = variation.get("condition") or []
+        language = next((c["value"] for c in conditions if c.get("name") == "language"), "en")
+        found.setdefault(language, []).append(variation)
+    return found
+
+
+def test_every_response_speaks_all_five_languages_with_the_same_placeholders():
+    from bot.languages import SUPPORTED_LANGUAGES
+
+    problems = []
+    for name, variations in DOMAIN["responses"].items():
+        by_language = _variations_by_language(variations)
+        missing = set(SUPPORTED_LANGUAGES) - set(by_language)
+        if missing:
+            problems.append(f"{name} lacks {sorted(missing)}")
+            continue
+        placeholders = {language: {p for v in vs for p in re.findall(r"\{(\w+)\}", v["text"])}
+                        for language, vs in by_language.items()}
+        if len({frozenset(p) for p in placeholders.values()}) > 1:
+            problems.append(f"{name} fills different placeholders per language: {placeholders}")
+    assert not problems, "\n".join(problems)

@@ -44,24 +44,30 @@ def make_tracker(sender=JANE_SMS, text: str = "", intent: str = "ask_balance",
                    latest_action_name=latest_action)
 
 
-def render(message: dict[str, Any]) -> str:
-    """The text the customer sees for one dispatched message."""
+def render(message: dict[str, Any], language: Optional[str] = None) -> str:
+    """The text the customer sees for one dispatched message, chosen as Rasa chooses:
+    the variation for the conversation's language, else the default."""
     if message.get("text"):
         return message["text"]
-    template = DOMAIN["responses"][message["response"]][0]["text"]
-    return template.format(**message)
+    variations = DOMAIN["responses"][message["response"]]
+    chosen = next((v for v in variations
+                   if any(c.get("value") == language for c in v.get("condition", []))),
+                  next(v for v in variations if not v.get("condition")))
+    return chosen["text"].format(**message)
 
 
 def run_action(action, tracker: Tracker) -> tuple[list[str], list[dict]]:
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action.run(dispatcher, tracker, DOMAIN))
-    return [render(m) for m in dispatcher.messages], events
+    language = tracker.get_slot("language")
+    return [render(m, language) for m in dispatcher.messages], events
 
 
 def validate(validator, slot: str, value: Any, tracker: Tracker) -> tuple[list[str], dict]:
     dispatcher = CollectingDispatcher()
     result = getattr(validator, f"validate_{slot}")(value, dispatcher, tracker, DOMAIN)
-    return [render(m) for m in dispatcher.messages], result
+    language = tracker.get_slot("language")
+    return [render(m, language) for m in dispatcher.messages], result
 
 
 def followups(events) -> list[str]:

@@ -103,7 +103,7 @@ def test_payment_status_by_reference_reports_unapplied_cash():
     tracker = make_tracker(JANE_SMS, "did you get check CHK-10234", "ask_payment_status",
                            {"payment_reference": "CHK-10234"})
     said, _ = run_action(ActionTellPaymentStatus(), tracker)
-    assert said[0].startswith("Yes: we received $750.00 by CHECK on Nov 18, 2026")
+    assert said[0].startswith("Yes: we received $750.00 by check on Nov 18, 2026")
     assert "$750.00 is not yet applied" in said[0]
 
 

@@ -162,7 +162,7 @@ def test_text_me_instead_changes_the_channel_at_once(ledger):
     assert slot_events(events) == {"preference_field": "channel", "preference_value": "sms"}
     said, _ = run_action(ActionSubmitContactPreference(), make_tracker(
         JANE_SMS, slots={"preference_field": "channel", "preference_value": "whatsapp"}))
-    assert "your preferred channel is now whatsapp" in said[0]
+    assert "your preferred channel is now WhatsApp" in said[0]
     with ledger.session() as session:
         assert session.get(Contact, 1).preferred_channel == "whatsapp"
 

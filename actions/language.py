@@ -1,0 +1,33 @@
+"""The conversation's language, decided after every message and before any response."""
+
+from rasa_sdk import ValidationAction
+
+from actions.base import ar_app, caller_of
+from bot.language_detection import Detection, choose_language
+
+
+class ActionValidateSlotMappings(ValidationAction):
+    """Rasa runs this right after reading each message, so the language slot it sets
+    already picks the variation of this turn's responses."""
+
+    def name(self) -> str:
+        return "action_validate_slot_mappings"
+
+    def extract_language(self, dispatcher, tracker, domain):
+        message = tracker.latest_message or {}
+        entities = message.get("entities") or []
+        detected = next((e for e in entities if e.get("entity") == "detected_language"), None)
+        detection = Detection(detected["value"], float(detected.get("confidence_entity") or 0))\
+            if detected else Detection(None, 0.0)
+        requested = None
+        if (message.get("intent") or {}).get("name") == "update_contact_preference":
+            requested = next((e["value"] for e in entities if e.get("entity") == "language"),
+                             None)
+        previous = tracker.get_slot("language")
+        preferred = None
+        if previous is None and requested is None:
+            with ar_app().session() as session:
+                caller = caller_of(session, tracker)
+                preferred = caller.language if caller else None
+        return {"language": choose_language(message.get("text") or "", detection, previous,
+                                            preferred, requested)}

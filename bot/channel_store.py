@@ -1,0 +1,135 @@
+"""What channel connectors keep in the ledger database: deliveries already handled,
+replies waiting to be sent (the outbox), opt-outs, and the numbered choices last offered.
+
+Connectors (integrations/) call these; nothing here knows a provider's API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Optional, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.models import ChannelDelivery, ChannelOptOut, OfferedChoices, OutboundMessage
+
+# A failed send is retried after 30 s, 2 min, 8 min, ... and given up after this many tries.
+MAX_SEND_ATTEMPTS = 6
+FIRST_RETRY_SECONDS = 30
+
+
+def first_delivery(session: Session, channel: str, delivery_id: str, now: datetime) -> bool:
+    """Record an inbound delivery; False when the provider already delivered it (a retry)."""
+    try:
+        with session.begin_nested():
+            session.add(ChannelDelivery(channel=channel, delivery_id=delivery_id,
+                                        received_at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    id: int
+    channel: str
+    recipient: str
+    thread: Optional[str]
+    body: str
+    attempts: int
+
+
+def _outgoing(row: OutboundMessage) -> Outgoing:
+    return Outgoing(row.id, row.channel, row.recipient, row.thread, row.body, row.attempts)
+
+
+def queue_replies(session: Session, channel: str, recipient: str, bodies: Sequence[str],
+                  now: datetime, thread: Optional[str] = None) -> list[Outgoing]:
+    """Put replies in the outbox, in the order the customer must read them."""
+    rows = [OutboundMessage(channel=channel, recipient=recipient, thread=thread, body=body,
+                            created_at=now, next_attempt_at=now) for body in bodies]
+    session.add_all(rows)
+    session.flush()
+    return [_outgoing(row) for row in rows]
+
+
+def pending_for(session: Session, channel: str, recipient: str) -> list[Outgoing]:
+    """Every reply to one recipient not yet sent, oldest first: a later reply never
+    overtakes an earlier one that failed."""
+    rows = session.scalars(
+        select(OutboundMessage)
+        .where(OutboundMessage.channel == channel, OutboundMessage.recipient == recipient,
+               OutboundMessage.status == "pending")
+        .order_by(OutboundMessage.id)
+    )
+    return [_outgoing(row) for row in rows]
+
+
+def due_recipients(session: Session, now: datetime) -> list[tuple[str, str]]:
+    """(channel, recipient) pairs with a reply whose retry time has come."""
+    rows = session.execute(
+        select(OutboundMessage.channel, OutboundMessage.recipient)
+        .where(OutboundMessage.status == "pending", OutboundMessage.next_attempt_at <= now)
+        .distinct()
+    )
+    return [(channel, recipient) for channel, recipient in rows]
+
+
+def mark_sent(session: Session, message_id: int, provider_message_id: Optional[str],
+              now: datetime) -> None:
+    row = session.get(OutboundMessage, message_id)
+    row.status, row.sent_at = "sent", now
+    row.provider_message_id = provider_message_id
+    row.attempts += 1
+
+
+def mark_failed(session: Session, message_id: int, error: str, now: datetime) -> bool:
+    """Count a failed send and schedule the next try; False once it is given up."""
+    row = session.get(OutboundMessage, message_id)
+    row.attempts += 1
+    row.last_error = error[:2000]
+    if row.attempts >= MAX_SEND_ATTEMPTS:
+        row.status = "failed"
+        return False
+    row.next_attempt_at = now + timedelta(seconds=FIRST_RETRY_SECONDS * 4 ** (row.attempts - 1))
+    return True
+
+
+def set_opt_out(session: Session, channel: str, address: str, opted_out: bool,
+                keyword: str, now: datetime) -> None:
+    row = session.scalars(select(ChannelOptOut).where(
+        ChannelOptOut.channel == channel, ChannelOptOut.address == address)).first()
+    if row is None:
+        row = ChannelOptOut(channel=channel, address=address)
+        session.add(row)
+    row.opted_out, row.keyword, row.changed_at = opted_out, keyword, now
+
+
+def is_opted_out(session: Session, channel: str, address: str) -> bool:
+    return bool(session.scalar(select(ChannelOptOut.opted_out).where(
+        ChannelOptOut.channel == channel, ChannelOptOut.address == address)))
+
+
+def offer_choices(session: Session, channel: str, address: str,
+                  choices: Sequence[dict], now: datetime) -> None:
+    """Remember the numbered choices just shown ([{"title", "payload"}]); none clears them."""
+    row = session.scalars(select(OfferedChoices).where(
+        OfferedChoices.channel == channel, OfferedChoices.address == address)).first()
+    if row is None:
+        row = OfferedChoices(channel=channel, address=address)
+        session.add(row)
+    row.choices, row.offered_at = [dict(c) for c in choices], now
+
+
+def chosen(session: Session, channel: str, address: str, reply: str) -> Optional[dict]:
+    """The choice a bare number ("2", " 2. ") picks among those last offered, if any."""
+    text = reply.strip().rstrip(".)")
+    if not text.isdigit():
+        return None
+    choices = session.scalar(select(OfferedChoices.choices).where(
+        OfferedChoices.channel == channel, OfferedChoices.address == address)) or []
+    index = int(text) - 1
+    return choices[index] if 0 <= index < len(choices) else None

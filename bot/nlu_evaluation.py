@@ -1,0 +1,185 @@
+"""`python -m bot eval-nlu FILE.tsv`: how well the trained model understands unseen messages.
+
+Each text is read as the first message of a new conversation: the trained model gives the
+intent, and the conversation's language logic (bot/language_detection.py) gives the
+language the reply would be in.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from bot.language_detection import Detection, choose_language
+
+HEADER = ("text", "intent", "lang")
+OUTPUT_HEADER = ("text", "intent", "predicted_intent", "confidence", "lang", "predicted_lang")
+LANGUAGE_ENTITY = "detected_language"
+
+
+class EvaluationFileError(ValueError):
+    """The evaluation file is not a `text<TAB>intent<TAB>lang` table."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    text: str
+    intent: str
+    lang: str
+
+
+@dataclass(frozen=True)
+class Prediction:
+    sample: Sample
+    intent: str
+    confidence: float
+    lang: str
+
+
+@dataclass
+class Report:
+    predictions: list[Prediction] = field(default_factory=list)
+
+    @property
+    def intent_accuracy(self) -> float:
+        return _share(p.intent == p.sample.intent for p in self.predictions)
+
+    @property
+    def language_accuracy(self) -> float:
+        return _share(p.lang == p.sample.lang for p in self.predictions)
+
+    @property
+    def macro_f1(self) -> float:
+        """Mean F1 over the intents the file contains (a missing class scores 0)."""
+        labels = sorted({p.sample.intent for p in self.predictions})
+        if not labels:
+            return 0.0
+        scores = []
+        for label in labels:
+            true_positive = sum(p.intent == label == p.sample.intent for p in self.predictions)
+            predicted = sum(p.intent == label for p in self.predictions)
+            actual = sum(p.sample.intent == label for p in self.predictions)
+            precision = true_positive / predicted if predicted else 0.0
+            recall = true_positive / actual if actual else 0.0
+            scores.append(2 * precision * recall / (precision + recall)
+                          if precision + recall else 0.0)
+        return sum(scores) / len(scores)
+
+    def intent_accuracy_by_language(self) -> dict[str, float]:
+        languages = sorted({p.sample.lang for p in self.predictions})
+        return {language: _share(p.intent == p.sample.intent
+                                 for p in self.predictions if p.sample.lang == language)
+                for language in languages}
+
+    def confusions(self, top: int = 10) -> list[tuple[tuple[str, str], int]]:
+        """The most frequent (expected intent, predicted intent) mistakes."""
+        return Counter((p.sample.intent, p.intent) for p in self.predictions
+                       if p.intent != p.sample.intent).most_common(top)
+
+    def language_confusions(self, top: int = 5) -> list[tuple[tuple[str, str], int]]:
+        return Counter((p.sample.lang, p.lang) for p in self.predictions
+                       if p.lang != p.sample.lang).most_common(top)
+
+    def summary(self) -> str:
+        lines = [
+            f"messages           {len(self.predictions)}",
+            f"intent accuracy    {self.intent_accuracy:.3f}",
+            f"intent macro-F1    {self.macro_f1:.3f}",
+            f"language accuracy  {self.language_accuracy:.3f}",
+            "intent accuracy by language: " + ", ".join(
+                f"{language} {score:.3f}"
+                for language, score in self.intent_accuracy_by_language().items()),
+        ]
+        if self.confusions():
+            lines.append("most frequent intent mistakes (expected -> predicted: count):")
+            lines += [f"  {expected} -> {predicted}: {count}"
+                      for (expected, predicted), count in self.confusions()]
+        if self.language_confusions():
+            lines.append("language mistakes (expected -> answered in: count):")
+            lines += [f"  {expected} -> {predicted}: {count}"
+                      for (expected, predicted), count in self.language_confusions()]
+        return "\n".join(lines)
+
+    def write(self, path: Path) -> None:
+        with path.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out, delimiter="\t", lineterminator="\n")
+            writer.writerow(OUTPUT_HEADER)
+            for p in self.predictions:
+                writer.writerow((p.sample.text, p.sample.intent, p.intent,
+                                 f"{p.confidence:.4f}", p.sample.lang, p.lang))
+
+
+def _share(hits: Iterable[bool]) -> float:
+    hits = list(hits)
+    return sum(hits) / len(hits) if hits else 0.0
+
+
+def read_samples(path: Path) -> list[Sample]:
+    with path.open(encoding="utf-8", newline="") as source:
+        rows = list(csv.reader(source, delimiter="\t", quoting=csv.QUOTE_NONE))
+    if not rows or tuple(cell.strip() for cell in rows[0]) != HEADER:
+        raise EvaluationFileError(f"{path}: the first line must be the header "
+                                  f"{chr(9).join(HEADER)!r}")
+    samples = []
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(HEADER) or not all(cell.strip() for cell in row):
+            raise EvaluationFileError(f"{path}, line {number}: expected three tab-separated "
+                                      "cells: text, intent, lang")
+        samples.append(Sample(*(cell.strip() for cell in row)))
+    if not samples:
+        raise EvaluationFileError(f"{path}: no messages to evaluate")
+    return samples
+
+
+Parse = Callable[[str], dict]
+
+
+def evaluate(samples: list[Sample], parse: Parse) -> Report:
+    """Run each sample through `parse` (text -> Rasa's parse result) as a first message."""
+    report = Report()
+    for sample in samples:
+        parsed = parse(sample.text)
+        intent = parsed.get("intent") or {}
+        detected = next((e for e in parsed.get("entities") or []
+                         if e.get("entity") == LANGUAGE_ENTITY), None)
+        detection = (Detection(detected["value"], float(detected.get("confidence_entity") or 0))
+                     if detected else Detection(None, 0.0))
+        language = choose_language(sample.text, detection, previous=None, preferred=None)
+        report.predictions.append(Prediction(sample, intent.get("name") or "",
+                                             float(intent.get("confidence") or 0.0), language))
+    return report
+
+
+def model_parser(model: Path) -> Parse:
+    """Parse with a trained Rasa model, in this process (no server needed)."""
+    import asyncio
+    import logging
+
+    import structlog
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    # Rasa logs every parse at debug level: keep the report readable.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    logging.getLogger("rasa").setLevel(logging.WARNING)
+    loop = asyncio.new_event_loop()
+    return lambda text: loop.run_until_complete(agent.parse_message(text))
+
+
+@dataclass(frozen=True)
+class Targets:
+    intent_accuracy: float = 0.0
+    macro_f1: float = 0.0
+    language_accuracy: float = 0.0
+
+    def misses(self, report: Report) -> list[str]:
+        checks = (("intent accuracy", report.intent_accuracy, self.intent_accuracy),
+                  ("intent macro-F1", report.macro_f1, self.macro_f1),
+                  ("language accuracy", report.language_accuracy, self.language_accuracy))
+        return [f"{name} {value:.3f} is under the target {target:.3f}"
+                for name, value, target in checks if value < target]

@@ -1,0 +1,1 @@
+"""Edges to other systems: Rasa pipeline components and, next, channel connectors."""
