@@ -45,10 +45,9 @@ class Turn:
     def say(self, response: str, **values: Any) -> None:
         self.dispatcher.utter_message(response=response, **values)
 
-    def say_in(self, language: str, response: str, **values: Any) -> None:
-        """Reply in a language the conversation switches to in this very turn (the
-        language slot an action sets applies only from the next turn's responses)."""
-        self.language = language
+    def say_now(self, response: str, **values: Any) -> None:
+        """Reply in `self.language` even when this very turn changed it (a language slot
+        an action sets applies to responses only from the next turn on)."""
         self.dispatcher.utter_message(text=self.fragment(response, **values))
 
     def fragment(self, response: str, **values: Any) -> str:

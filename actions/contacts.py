@@ -82,18 +82,18 @@ class ActionSubmitContactPreference(CallerAction):
                 turn.say("utter_preference_value_invalid",
                          hint=turn.fragment(f"utter_ask_preference_value_{field}"))
             return clear(*PREFERENCE_SLOTS)
-        if field == "language" and change.status == "applied":
-            # From this answer on, the conversation speaks the language chosen.
-            turn.say_in(change.new_value, "utter_preference_applied",
-                        field=turn.fragment("utter_preference_field_language"),
-                        value=turn.fragment(f"utter_language_name_{change.new_value}"),
-                        reference=change.reference)
-            return clear(*PREFERENCE_SLOTS) + [SlotSet("language", change.new_value)]
+        events = clear(*PREFERENCE_SLOTS)
         shown = change.new_value.replace("|", " ").strip()
-        if field == "channel":
+        if field == "language":
+            # The conversation speaks the language chosen from this very answer on,
+            # whether the stored preference applies now or waits for AR.
+            turn.language = change.new_value
+            events.append(SlotSet("language", change.new_value))
+            shown = turn.fragment(f"utter_language_name_{change.new_value}")
+        elif field == "channel":
             shown = turn.fragment(f"utter_channel_name_{change.new_value}")
         response = "utter_preference_applied" if change.status == "applied" \
             else "utter_preference_pending"
-        turn.say(response, field=turn.fragment(f"utter_preference_field_{field}"), value=shown,
-                 reference=change.reference)
-        return clear(*PREFERENCE_SLOTS)
+        turn.say_now(response, field=turn.fragment(f"utter_preference_field_{field}"),
+                     value=shown, reference=change.reference)
+        return events

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.audit import record
 from bot.identity import Caller
-from bot.languages import SUPPORTED_LANGUAGES
+from bot.languages import SUPPORTED_LANGUAGES, language_named_in
 from bot.models import CONTACT_CHANNELS, Contact, ContactChange
 from bot.references import new_reference
 
@@ -65,9 +65,10 @@ def normalise_preference(field: str, value: str) -> str:
             raise ContactInputError("unknown_channel")
         return value.lower()
     if field == "language":
-        if value.lower() not in SUPPORTED_LANGUAGES:
+        language = language_named_in(value)
+        if language not in SUPPORTED_LANGUAGES:
             raise ContactInputError("unknown_language")
-        return value.lower()
+        return language
     if field == "email":
         email = find_email(value)
         if not email:

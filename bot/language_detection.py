@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
@@ -20,9 +19,6 @@ from bot.settings import PROJECT_ROOT
 SHORT_MESSAGE_WORDS = 2
 CONFIDENT = 0.60
 NLU_DATA = PROJECT_ROOT / "data" / "nlu"
-# Over this many words, character statistics of general text (langdetect) help too.
-LONG_MESSAGE_WORDS = 4
-LANGDETECT_WEIGHT = 0.3
 _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 
 
@@ -33,6 +29,10 @@ def words_of(text: str) -> list[str]:
 def _squeeze(text: str) -> str:
     """'graciaaas', 'simm', 'nãoo' -> 'gracias', 'sim', 'não': chat stretches words."""
     return re.sub(r"(\w)\1{2,}", r"\1", re.sub(r"(\w)\1+\b", r"\1", text.lower()))
+
+
+def _prepared(text: str) -> str:
+    return _squeeze(" ".join(words_of(text)))
 
 
 def training_examples(root: Path = NLU_DATA) -> tuple[list[str], list[str]]:
@@ -51,20 +51,38 @@ def training_examples(root: Path = NLU_DATA) -> tuple[list[str], list[str]]:
     return texts, languages
 
 
-@lru_cache(maxsize=1)
-def _domain_model():
-    """Character n-grams of our own AP-chat examples: they know 'vale', 'obg' and 'RE-Nr'
-    where a general-purpose detector guesses."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.naive_bayes import MultinomialNB
-    from sklearn.pipeline import make_pipeline
+class LanguageModel:
+    """Word and character n-grams of our own AP-chat examples in each language: they know
+    'vale', 'obg' and 'RE-Nr' where a general-purpose detector guesses."""
 
-    texts, languages = training_examples()
-    model = make_pipeline(
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True),
-        MultinomialNB(alpha=0.1),
-    )
-    return model.fit([_squeeze(t) for t in texts], languages)
+    def __init__(self, pipeline=None):
+        self.pipeline = pipeline
+
+    def fit(self, texts: list[str], languages: list[str]) -> "LanguageModel":
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline, make_union
+
+        features = make_union(
+            TfidfVectorizer(sublinear_tf=True),
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 5), sublinear_tf=True),
+        )
+        self.pipeline = make_pipeline(features, LogisticRegression(C=50, max_iter=3000))
+        self.pipeline.fit([_prepared(t) for t in texts], languages)
+        return self
+
+    @classmethod
+    def from_training_data(cls, root: Path = NLU_DATA) -> "LanguageModel":
+        return cls().fit(*training_examples(root))
+
+    def detect(self, text: str) -> "Detection":
+        """The message's language with a confidence, or (None, 0) when it has no words."""
+        words = words_of(text)
+        if not words:
+            return Detection(None, 0.0)
+        scores = self.pipeline.predict_proba([_prepared(text)])[0]
+        best = int(scores.argmax())
+        return Detection(str(self.pipeline.classes_[best]), float(scores[best]))
 
 
 @dataclass(frozen=True)
@@ -73,46 +91,22 @@ class Detection:
     confidence: float
 
 
-@lru_cache(maxsize=1)
-def _detector_factory():
-    from langdetect import DetectorFactory
-    from langdetect.detector_factory import init_factory
-
-    init_factory()
-    from langdetect.detector_factory import _factory
-
-    return _factory
-
-
-def _langdetect(text: str) -> dict[str, float]:
-    """Probabilities over our five languages only, seeded so a message always reads the same."""
+def langdetect_language(text: str) -> Optional[str]:
+    """What langdetect alone (seeded, restricted to our languages) says: the baseline the
+    evaluation compares our detector with."""
+    from langdetect import detector_factory
     from langdetect.lang_detect_exception import LangDetectException
 
-    detector = _detector_factory().create()
+    detector_factory.init_factory()  # loads the profiles once
+    detector = detector_factory._factory.create()
     detector.set_prior_map({language: 1.0 for language in SUPPORTED_LANGUAGES})
     detector.seed = 0
     detector.append(text)
     try:
-        found = detector.get_probabilities()
+        found = [p for p in detector.get_probabilities() if p.lang in SUPPORTED_LANGUAGES]
     except LangDetectException:
-        return {}
-    return {p.lang: p.prob for p in found if p.lang in SUPPORTED_LANGUAGES}
-
-
-def detect(text: str) -> Detection:
-    """The message's language with a confidence, or (None, 0) when it has no words."""
-    words = words_of(text)
-    if not words:
-        return Detection(None, 0.0)
-    model = _domain_model()
-    scores = dict(zip(model.classes_, model.predict_proba([_squeeze(" ".join(words))])[0]))
-    if len(words) >= LONG_MESSAGE_WORDS:
-        general = _langdetect(" ".join(words))
-        scores = {language: (1 - LANGDETECT_WEIGHT) * score
-                  + LANGDETECT_WEIGHT * general.get(language, 0.0)
-                  for language, score in scores.items()}
-    best = max(scores, key=scores.get)
-    return Detection(best, float(scores[best]))
+        return None
+    return found[0].lang if found else None
 
 
 def choose_language(text: str, detection: Detection, previous: Optional[str],

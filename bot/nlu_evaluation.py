@@ -8,12 +8,13 @@ language the reply would be in.
 from __future__ import annotations
 
 import csv
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Optional
 
-from bot.language_detection import Detection, choose_language
+from bot.language_detection import Detection, choose_language, langdetect_language
 
 HEADER = ("text", "intent", "lang")
 OUTPUT_HEADER = ("text", "intent", "predicted_intent", "confidence", "lang", "predicted_lang")
@@ -37,11 +38,13 @@ class Prediction:
     intent: str
     confidence: float
     lang: str
+    baseline_lang: Optional[str] = None  # langdetect alone, for comparison
 
 
 @dataclass
 class Report:
     predictions: list[Prediction] = field(default_factory=list)
+    parse_seconds: float = 0.0  # time spent in the model, all messages together
 
     @property
     def intent_accuracy(self) -> float:
@@ -50,6 +53,10 @@ class Report:
     @property
     def language_accuracy(self) -> float:
         return _share(p.lang == p.sample.lang for p in self.predictions)
+
+    @property
+    def baseline_language_accuracy(self) -> float:
+        return _share(p.baseline_lang == p.sample.lang for p in self.predictions)
 
     @property
     def macro_f1(self) -> float:
@@ -85,10 +92,12 @@ class Report:
 
     def summary(self) -> str:
         lines = [
-            f"messages           {len(self.predictions)}",
+            f"messages           {len(self.predictions)}  "
+            f"({1000 * self.parse_seconds / max(len(self.predictions), 1):.1f} ms each to parse)",
             f"intent accuracy    {self.intent_accuracy:.3f}",
             f"intent macro-F1    {self.macro_f1:.3f}",
-            f"language accuracy  {self.language_accuracy:.3f}",
+            f"language accuracy  {self.language_accuracy:.3f}  "
+            f"(langdetect alone: {self.baseline_language_accuracy:.3f})",
             "intent accuracy by language: " + ", ".join(
                 f"{language} {score:.3f}"
                 for language, score in self.intent_accuracy_by_language().items()),
@@ -143,15 +152,18 @@ def evaluate(samples: list[Sample], parse: Parse) -> Report:
     """Run each sample through `parse` (text -> Rasa's parse result) as a first message."""
     report = Report()
     for sample in samples:
+        started = time.perf_counter()
         parsed = parse(sample.text)
+        report.parse_seconds += time.perf_counter() - started
         intent = parsed.get("intent") or {}
         detected = next((e for e in parsed.get("entities") or []
                          if e.get("entity") == LANGUAGE_ENTITY), None)
         detection = (Detection(detected["value"], float(detected.get("confidence_entity") or 0))
                      if detected else Detection(None, 0.0))
         language = choose_language(sample.text, detection, previous=None, preferred=None)
-        report.predictions.append(Prediction(sample, intent.get("name") or "",
-                                             float(intent.get("confidence") or 0.0), language))
+        report.predictions.append(Prediction(
+            sample, intent.get("name") or "", float(intent.get("confidence") or 0.0), language,
+            baseline_lang=langdetect_language(sample.text)))
     return report
 
 

@@ -2,38 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.language_detection import detect
+from bot.language_detection import LanguageModel
+from integrations.persisted import PersistedPipelineComponent
 
 ENTITY = "detected_language"
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class LanguageDetector(GraphComponent):
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=True)
+class LanguageDetector(PersistedPipelineComponent):
     """Adds a `detected_language` entity (value: en/es/fr/de/pt, with its confidence).
 
-    The conversation's language is decided from it, with the conversation's context, by
-    the slot mapping action (actions/language.py) before any response is chosen.
+    Trained with the model from data/nlu/<language>/ (the folder names the language). The
+    conversation's language is decided from it, with the conversation's context, by the
+    slot mapping action (actions/language.py) before any response is chosen.
     """
 
-    @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "LanguageDetector":
-        return cls()
+    def train(self, training_data: TrainingData) -> Resource:
+        self.pipeline = LanguageModel.from_training_data().pipeline
+        return self.persist()
 
     def process(self, messages: list[Message]) -> list[Message]:
+        if self.pipeline is None:
+            return messages
+        model = LanguageModel(self.pipeline)
         for message in messages:
             text = message.get(TEXT) or ""
-            found = detect(text)
+            found = model.detect(text)
             if found.language is None:
                 continue
             entity = {"entity": ENTITY, "value": found.language, "start": 0, "end": len(text),

@@ -167,6 +167,27 @@ def test_text_me_instead_changes_the_channel_at_once(ledger):
         assert session.get(Contact, 1).preferred_channel == "whatsapp"
 
 
+def test_a_language_change_is_stored_and_answered_in_the_new_language(ledger):
+    said, events = run_action(ActionSubmitContactPreference(), make_tracker(
+        JANE_SMS, slots={"preference_field": "language", "preference_value": "Deutsch",
+                         "language": "en"}))
+    assert "Deutsch" in said[0] or "deutsch" in said[0].lower()
+    assert "your preferred" not in said[0]  # not the English wording
+    assert slot_events(events)["language"] == "de"
+    with ledger.session() as session:
+        assert session.get(Contact, 1).language == "de"
+
+
+def test_a_web_visitors_language_switch_applies_now_and_waits_for_ar_to_store(ledger):
+    validate(ValidateIdentityForm(), "account_number", "ACME-001 INV-2026-0203",
+             make_tracker(WEB_VISITOR, "ACME-001 INV-2026-0203"))
+    said, events = run_action(ActionSubmitContactPreference(), make_tracker(
+        WEB_VISITOR, slots={"preference_field": "language", "preference_value": "español",
+                            "language": "en"}))
+    assert slot_events(events)["language"] == "es"
+    assert "CHG-" in said[0] and "your preferred" not in said[0]
+
+
 def test_new_contact_waits_for_ar_confirmation(ledger):
     _, result = validate(ValidateContactPreferenceForm(), "preference_field", "5",
                          make_tracker(JANE_SMS))

@@ -1,72 +1,16 @@
-"""The real thing: Rasa server and action server started as `make run` starts them, a
-ledger in SQLite, and customers talking over Rasa's REST channel."""
+"""Customers talking to the real servers over Rasa's REST channel (which proves nothing
+about the sender, so web visitors verify first)."""
 
 from __future__ import annotations
 
-import json
-import os
-import socket
 import urllib.error
 import urllib.request
-import uuid
-from unittest import mock
 
 import pytest
 
-from bot.app import ARApp
-from bot.runner import prepare_ledger, start_servers, stop_servers
-from bot.settings import load_settings
-from tests.conftest import BUSINESS_DATE
+from tests.integration.chat import Customer, visitor
 
 pytestmark = pytest.mark.servers
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def assistant(tmp_path_factory, trained_model):
-    state = tmp_path_factory.mktemp("state")
-    env = {"AR_STATE_DIR": str(state), "AR_TODAY": BUSINESS_DATE.isoformat(),
-           "RASA_PORT": str(_free_port()), "ACTION_SERVER_PORT": str(_free_port()),
-           "RASA_AUTH_TOKEN": "integration-secret"}
-    with mock.patch.dict(os.environ, env):
-        settings = load_settings()
-        app = ARApp(settings)
-        prepare_ledger(app)
-        processes = start_servers(settings, trained_model, log_dir=state / "logs")
-        try:
-            yield settings
-        finally:
-            stop_servers(processes)
-
-
-class Customer:
-    """One person chatting over the REST channel."""
-
-    def __init__(self, settings, sender: str):
-        self.settings, self.sender = settings, sender
-
-    def says(self, text: str) -> str:
-        body = json.dumps({"sender": self.sender, "message": text}).encode()
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.settings.rasa_port}/webhooks/rest/webhook", body,
-            {"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return "\n".join(m.get("text", "") for m in json.load(response))
-
-    def transcript(self) -> list[dict]:
-        url = (f"http://127.0.0.1:{self.settings.rasa_port}/conversations/{self.sender}"
-               f"/tracker?token={self.settings.rasa_auth_token}")
-        with urllib.request.urlopen(url, timeout=30) as response:
-            return json.load(response)["events"]
-
-
-def visitor(settings) -> Customer:
-    return Customer(settings, f"web-{uuid.uuid4().hex[:8]}")
 
 
 def verify_as_acme(customer: Customer, first_question: str) -> str:

@@ -3,14 +3,18 @@
 import shutil
 import stat
 
-from bot.runner import auth_token, server_environment, training_fingerprint
+from bot.runner import TRAINING_INPUTS, auth_token, server_environment, training_fingerprint
 from bot.settings import PROJECT_ROOT, load_settings
 
 
 def _copy_training_inputs(tmp_path):
-    for name in ("config.yml", "domain.yml"):
-        shutil.copy(PROJECT_ROOT / name, tmp_path / name)
-    shutil.copytree(PROJECT_ROOT / "data", tmp_path / "data")
+    for name in TRAINING_INPUTS:
+        source, target = PROJECT_ROOT / name, tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            shutil.copy(source, target)
     return tmp_path
 
 
@@ -21,6 +25,14 @@ def test_fingerprint_changes_with_training_data_and_only_then(tmp_path):
     assert training_fingerprint(root) == before
     with (root / "data" / "nlu" / "en" / "balance.yml").open("a") as handle:
         handle.write("    - how much is outstanding on our side\n")
+    assert training_fingerprint(root) != before
+
+
+def test_fingerprint_changes_with_the_code_of_our_nlu_components(tmp_path):
+    root = _copy_training_inputs(tmp_path)
+    before = training_fingerprint(root)
+    with (root / "bot" / "intent_model.py").open("a") as handle:
+        handle.write("\nTEMPERATURE = 0.3\n")
     assert training_fingerprint(root) != before
 
 

@@ -1,0 +1,38 @@
+"""The real thing: Rasa server and action server started as `make run` starts them, a
+ledger in SQLite (one per test module), at the demo business date."""
+
+from __future__ import annotations
+
+import os
+import socket
+from unittest import mock
+
+import pytest
+
+from bot.app import ARApp
+from bot.runner import prepare_ledger, start_servers, stop_servers
+from bot.settings import load_settings
+from tests.conftest import BUSINESS_DATE
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory, trained_model):
+    state = tmp_path_factory.mktemp("state")
+    env = {"AR_STATE_DIR": str(state), "AR_TODAY": BUSINESS_DATE.isoformat(),
+           "RASA_PORT": str(free_port()), "ACTION_SERVER_PORT": str(free_port()),
+           "RASA_AUTH_TOKEN": "integration-secret"}
+    with mock.patch.dict(os.environ, env):
+        settings = load_settings()
+        app = ARApp(settings)
+        prepare_ledger(app)
+        processes = start_servers(settings, trained_model, log_dir=state / "logs")
+        try:
+            yield settings
+        finally:
+            stop_servers(processes)
