@@ -36,7 +36,8 @@ def _number(text: str, language: str) -> Optional[Decimal]:
         decimal_mark = "," if text.count(",") == 1 and len(tail) in (1, 2) else ""
     elif "." in text:
         tail = text.rsplit(".", 1)[1]
-        thousands = len(tail) == 3 and (text.count(".") > 1 or language != "en")
+        # Money has two decimals: "2.000" is two thousand, whatever the language.
+        thousands = len(tail) == 3
         decimal_mark = "" if thousands else "."
     else:
         decimal_mark = ""
@@ -125,16 +126,23 @@ def _next_month_start(today: date) -> date:
 # Phrases dateparser does not know, in our five languages.
 _RELATIVE_PHRASES = [
     (re.compile(r"\b(end of (the )?month|month[- ]end|eom|fin de mes|fin (de|du) mois|"
-                r"monatsende|ende (des|diese[sn]) monats|fim do m[eê]s)\b", re.I), _end_of_month),
+                r"monatsende|ende (des|diese[sn]) monats|(fim|final) do m[eê]s)\b", re.I), _end_of_month),
     (re.compile(r"\b(early|beginning of|start of) next week|\bprincipios de la pr[oó]xima semana|"
                 r"\bd[ée]but de la semaine prochaine|\banfang n[äa]chster woche|"
                 r"\bin(í|i)cio da pr[oó]xima semana", re.I), _next_week_start),
+    (re.compile(r"\bla semana que viene|\bla pr[oó]xima semana|\bsemana que vem|"
+                r"\bpr[oó]xima semana|\bla semaine prochaine|\bsemaine pro\b", re.I),
+     _next_week_start),
     (re.compile(r"\b(beginning|start) of next month|\bprincipios del pr[oó]ximo mes|"
                 r"\bd[ée]but du mois prochain|\banfang n[äa]chsten monats|"
                 r"\bin(í|i)cio do pr[oó]ximo m[eê]s", re.I), _next_month_start),
 ]
 
-_DAY_OF_MONTH = re.compile(r"^(?:on\s+)?(?:the\s+)?(\d{1,2})(?:st|nd|rd|th|º|°|\.)?$", re.I)
+# "the 15th", "el 3", "le 3", "am 3.", "dia 3", "bis zum 15."
+_DAY_OF_MONTH = re.compile(
+    r"^(?:on\s+|by\s+)?(?:the\s+|el\s+(?:d[ií]a\s+)?|le\s+|am\s+|den\s+|bis\s+(?:zum\s+)?|"
+    r"zum\s+|(?:o\s+)?dia\s+|at[eé]\s+(?:o\s+)?(?:dia\s+)?|para\s+el\s+|avant\s+le\s+)?"
+    r"(\d{1,2})(?:st|nd|rd|th|º|°|er|\.)?$", re.I)
 
 
 def parse_date(text: str, today: date, language: str = "en", past: bool = False

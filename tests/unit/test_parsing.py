@@ -36,6 +36,9 @@ TODAY = date(2026, 11, 23)  # a Monday
         ("I can pay 300 on Friday", "en", "300.00"),
         ("we will send 1,500.00 USD next week", "en", "1500.00"),
         ("500", "en", "500.00"),
+        ("$2.000", "en", "2000.00"),  # money has two decimals: a thousands dot
+        ("3.400 CHF", "de", "3400.00"),
+        ("1 250,00 €", "fr", "1250.00"),
     ],
 )
 def test_parse_amount_shapes(text, language, expected):
@@ -92,6 +95,18 @@ def test_means_whole_balance(text, whole):
         ("le 5 décembre", "fr", date(2026, 12, 5)),
         ("Nov 20", "en", date(2027, 11, 20)),     # forward: next year's
         ("2026-12-10", "en", date(2026, 12, 10)),
+        ("el lunes", "es", date(2026, 11, 30)),
+        ("la semana que viene", "es", date(2026, 11, 30)),
+        ("semana que vem", "pt", date(2026, 11, 30)),
+        ("la semaine prochaine", "fr", date(2026, 11, 30)),
+        ("final do mês", "pt", date(2026, 11, 30)),
+        ("le 3", "fr", date(2026, 12, 3)),
+        ("am 3.", "de", date(2026, 12, 3)),
+        ("el 15", "es", date(2026, 12, 15)),
+        ("dia 10", "pt", date(2026, 12, 10)),
+        ("bis zum 15.", "de", date(2026, 12, 15)),
+        ("vendredi prochain", "fr", date(2026, 11, 27)),
+        ("próxima quarta", "pt", date(2026, 11, 25)),
     ],
 )
 def test_parse_date_forward(text, language, expected):
