@@ -88,14 +88,30 @@ def mark_sent(session: Session, message_id: int, provider_message_id: Optional[s
 
 def mark_failed(session: Session, message_id: int, error: str, now: datetime) -> bool:
     """Count a failed send and schedule the next try; False once it is given up."""
+    return record_failure(session, message_id, error, now, FIRST_RETRY_SECONDS)
+
+
+def record_failure(session: Session, message_id: int, error: str, now: datetime,
+                   first_retry_seconds: float) -> bool:
+    """mark_failed with the first retry delay given (later ones grow fourfold)."""
     row = session.get(OutboundMessage, message_id)
     row.attempts += 1
     row.last_error = error[:2000]
     if row.attempts >= MAX_SEND_ATTEMPTS:
         row.status = "failed"
         return False
-    row.next_attempt_at = now + timedelta(seconds=FIRST_RETRY_SECONDS * 4 ** (row.attempts - 1))
+    row.next_attempt_at = now + timedelta(seconds=first_retry_seconds * 4 ** (row.attempts - 1))
     return True
+
+
+def suppress_pending(session: Session, channel: str, recipient: str) -> int:
+    """Withdraw every reply to a recipient not yet sent (they opted out); how many."""
+    rows = session.scalars(select(OutboundMessage).where(
+        OutboundMessage.channel == channel, OutboundMessage.recipient == recipient,
+        OutboundMessage.status == "pending")).all()
+    for row in rows:
+        row.status = "suppressed"
+    return len(rows)
 
 
 def set_opt_out(session: Session, channel: str, address: str, opted_out: bool,

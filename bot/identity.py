@@ -91,6 +91,23 @@ def identify(session: Session, conversation_id: str, channel: Optional[str],
     return _caller(customer, contact, "knowledge")
 
 
+def link_slack_user_by_email(session: Session, slack_user_id: str, email: str
+                             ) -> Optional[Caller]:
+    """Tie a Slack user to the active contact whose email Slack confirmed is theirs, so
+    later messages identify by Slack user id. Nobody when no contact or more than one
+    has that email, or when it is tied to another Slack user already."""
+    matches = session.scalars(select(Contact).where(
+        func.lower(Contact.email) == email.strip().lower(), Contact.status == "active")
+    ).all()
+    if len(matches) != 1 or matches[0].slack_user_id:
+        return None
+    contact = matches[0]
+    contact.slack_user_id = slack_user_id
+    record(session, actor=f"slack:{slack_user_id}", action="slack_user_linked",
+           entity="contact", entity_id=contact.id, details={"method": "verified email"})
+    return _caller(contact.customer, contact, "slack")
+
+
 @dataclass(frozen=True)
 class VerificationResult:
     status: str  # verified | mismatch | locked

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -68,6 +68,27 @@ class Settings:
     state_dir: Path
     models_dir: Path
     today_override: Optional[str] = None
+    # Twilio (SMS, WhatsApp); empty account or token: the connector refuses webhooks.
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = field(default="", repr=False)
+    twilio_from_number: str = ""
+    twilio_whatsapp_from: str = ""
+    twilio_api_base_url: str = "https://api.twilio.com"
+    # The address the outside world calls us at (webhook signatures cover it).
+    public_base_url: str = "http://127.0.0.1:5005"
+    # Outbox: first retry of a failed send after this (then x4 each time); due
+    # retries are looked for this often.
+    outbox_first_retry_seconds: float = 30.0
+    outbox_poll_seconds: float = 5.0
+    # Who we are and how to reach a person, for HELP replies.
+    company_name: str = "Northwind Supply"
+    support_contact: str = "ar@northwind.example or +1 415 555 0100"
+    # Slack (customers in Slack Connect channels); no token or signing secret: the
+    # connector refuses Slack's requests.
+    slack_bot_token: str = field(default="", repr=False)
+    slack_signing_secret: str = field(default="", repr=False)
+    slack_api_base_url: str = "https://slack.com/api/"
+    slack_max_message_chars: int = 4000
 
 
 def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
@@ -104,6 +125,21 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         state_dir=state_dir,
         models_dir=Path(env.get("RASA_MODELS_DIR", str(PROJECT_ROOT / "models"))),
         today_override=env.get("AR_TODAY") or None,
+        twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
+        twilio_auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
+        twilio_from_number=env.get("TWILIO_FROM_NUMBER", ""),
+        twilio_whatsapp_from=env.get("TWILIO_WHATSAPP_FROM", ""),
+        twilio_api_base_url=env.get("TWILIO_API_BASE_URL", "https://api.twilio.com"),
+        public_base_url=env.get("PUBLIC_BASE_URL", f"http://127.0.0.1:{rasa_port}"),
+        outbox_first_retry_seconds=float(env.get("OUTBOX_FIRST_RETRY_SECONDS", "30")),
+        outbox_poll_seconds=float(env.get("OUTBOX_POLL_SECONDS", "5")),
+        company_name=env.get("AR_COMPANY_NAME", "Northwind Supply"),
+        support_contact=env.get("AR_SUPPORT_CONTACT",
+                                "ar@northwind.example or +1 415 555 0100"),
+        slack_bot_token=env.get("SLACK_BOT_TOKEN", ""),
+        slack_signing_secret=env.get("SLACK_SIGNING_SECRET", ""),
+        slack_api_base_url=env.get("SLACK_API_BASE_URL", "https://slack.com/api/"),
+        slack_max_message_chars=_int(env, "SLACK_MAX_MESSAGE_CHARS", 4000),
     )
 
 

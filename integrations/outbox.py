@@ -1,0 +1,70 @@
+"""Delivery of the outbox (bot.channel_store): replies are sent oldest first per
+recipient, one at a time; a failed send stays in the outbox and is retried with backoff,
+and nothing queued after it for that recipient overtakes it. Provider-independent: each
+outbox channel ("sms", "whatsapp", ...) comes with a function that sends one body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from typing import Awaitable, Callable, Mapping, Optional
+
+from bot.app import ARApp
+from bot.channel_store import due_recipients, mark_sent, pending_for, record_failure
+
+logger = logging.getLogger(__name__)
+
+# (recipient, body) -> the provider's id for the message; raises when it was not taken.
+Send = Callable[[str, str], Awaitable[Optional[str]]]
+
+
+def masked(address: str) -> str:
+    """A recipient as logs show it: enough to tell numbers apart, not to text them."""
+    return f"…{address[-4:]}" if len(address) > 4 else "…"
+
+
+class Courier:
+    def __init__(self, app: ARApp, senders: Mapping[str, Send], first_retry_seconds: float):
+        self._app, self._senders = app, dict(senders)
+        self._first_retry_seconds = first_retry_seconds
+        self._locks: dict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def deliver(self, channel: str, recipient: str) -> int:
+        """Send what waits for one recipient, in order, up to the first failure; how many
+        went out. Concurrent calls for the same recipient take turns."""
+        async with self._locks[(channel, recipient)]:
+            with self._app.session() as session:
+                waiting = pending_for(session, channel, recipient)
+            for sent, message in enumerate(waiting):
+                try:
+                    provider_id = await self._senders[channel](recipient, message.body)
+                except Exception as error:  # any failure: keep it, retry later
+                    with self._app.session() as session:
+                        retrying = record_failure(session, message.id, str(error),
+                                                  self._app.now(), self._first_retry_seconds)
+                    logger.warning("%s send to %s failed (attempt %d, %s): %s", channel,
+                                   masked(recipient), message.attempts + 1,
+                                   "will retry" if retrying else "given up", error)
+                    return sent
+                with self._app.session() as session:
+                    mark_sent(session, message.id, provider_id, self._app.now())
+            return len(waiting)
+
+    async def deliver_due(self) -> None:
+        """One round of retries: every recipient of ours with a send whose time has come."""
+        with self._app.session() as session:
+            due = due_recipients(session, self._app.now())
+        for channel, recipient in due:
+            if channel in self._senders:
+                await self.deliver(channel, recipient)
+
+    async def run(self, poll_seconds: float) -> None:
+        """Retry due sends until cancelled (started with the server)."""
+        while True:
+            try:
+                await self.deliver_due()
+            except Exception:  # a bad round must not end the retries
+                logger.exception("outbox round failed")
+            await asyncio.sleep(poll_seconds)

@@ -1,0 +1,37 @@
+"""The two Slack Web API calls the customer channel makes, through slack_sdk's async
+client (never blocking the event loop), at the API address the settings name."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.settings import Settings
+from integrations.slack_events import verified_email
+
+
+def thread_address(channel: str, thread_ts: str) -> str:
+    """Where a reply goes, as the outbox's recipient: a channel's thread. Replies are
+    delivered in order per thread."""
+    return f"{channel}/{thread_ts}"
+
+
+class SlackWebApi:
+    def __init__(self, settings: Settings):
+        self.client = AsyncWebClient(token=settings.slack_bot_token,
+                                     base_url=settings.slack_api_base_url, timeout=15)
+
+    async def post(self, address: str, text: str) -> Optional[str]:
+        """Post one reply in the thread a thread_address names; Slack's ts of it. Raises
+        (slack_sdk.errors.SlackApiError, aiohttp errors) when Slack did not take it."""
+        channel, _, thread_ts = address.partition("/")
+        response = await self.client.chat_postMessage(
+            channel=channel, thread_ts=thread_ts or None, text=text,
+            unfurl_links=False, unfurl_media=False)
+        return response.get("ts")
+
+    async def verified_email(self, user_id: str) -> Optional[str]:
+        """The user's profile email, only when Slack says they confirmed it."""
+        response = await self.client.users_info(user=user_id)
+        return verified_email(response.data)

@@ -1,0 +1,156 @@
+"""The Slack channel for customers (Slack Connect channels, DMs, mentions): a Rasa
+input channel named "slack" at /webhooks/slack/webhook.
+
+Every request must carry Slack's signature (signing secret, 5-minute window) or gets
+403. A verified event is acknowledged at once (Slack wants a 200 within 3 seconds) and
+answered in a background task; an event_id already seen (Slack's retries) and a message
+already seen (the same message as `message` and `app_mention`) are acknowledged only.
+
+Registered in credentials.yml as `integrations.slack_channel.SlackCustomerInput:`; the
+configuration comes from bot.settings (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET,
+SLACK_API_BASE_URL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any, Awaitable, Callable, Optional
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from slack_sdk.signature import SignatureVerifier
+
+from bot import channel_store, clock
+from bot.app import ARApp
+from bot.settings import Settings, get_settings
+from integrations.outbox import Courier
+from integrations.slack_api import SlackWebApi
+from integrations.slack_conversation import CHANNEL, SlackConversation
+from integrations.slack_events import SlackMessage, customer_message
+
+logger = logging.getLogger(__name__)
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+def signed_by_slack(settings: Settings, request: Request) -> bool:
+    """Whether Slack signed this request's body within the last five minutes."""
+    try:
+        return SignatureVerifier(settings.slack_signing_secret).is_valid(
+            request.body, request.headers.get("X-Slack-Request-Timestamp"),
+            request.headers.get("X-Slack-Signature"))
+    except (ValueError, UnicodeDecodeError):  # a timestamp or body that is not Slack's
+        return False
+
+
+def first_time_seen(app: ARApp, event_id: Optional[str], message: Optional[SlackMessage]
+                    ) -> bool:
+    """Record the event and the message it carries; False when either came before."""
+    with app.session() as session:
+        new_event = not event_id or channel_store.first_delivery(
+            session, CHANNEL, f"event:{event_id}", clock.now())
+        return new_event and (message is None or channel_store.first_delivery(
+            session, CHANNEL, f"message:{message.delivery_id}", clock.now()))
+
+
+class SlackCustomerInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> "SlackCustomerInput":
+        return cls()
+
+    def __init__(self, settings: Optional[Settings] = None):
+        self.settings = settings or get_settings()
+        self.configured = bool(self.settings.slack_signing_secret
+                               and self.settings.slack_bot_token)
+        if not self.configured:
+            logger.warning("Slack channel not configured (SLACK_SIGNING_SECRET and "
+                           "SLACK_BOT_TOKEN): Slack's requests will be refused")
+        self.app = ARApp(self.settings)
+        api = SlackWebApi(self.settings)
+        self.courier = Courier(self.app, {CHANNEL: api.post},
+                               self.settings.outbox_first_retry_seconds)
+        self.conversation = SlackConversation(self.app, api, self.courier)
+        self._answering: set[asyncio.Task] = set()
+        self._retrying: Optional[asyncio.Task] = None
+
+    def _answer_in_background(self, message: SlackMessage, on_new_message: OnNewMessage
+                              ) -> None:
+        async def answer() -> None:
+            try:
+                await self.conversation.answer(message, on_new_message)
+            except Exception:
+                logger.exception("Slack: answering the message %s failed",
+                                 message.delivery_id)
+
+        task = asyncio.get_running_loop().create_task(answer())
+        self._answering.add(task)
+        task.add_done_callback(self._answering.discard)
+
+    async def wait_for_answers(self) -> None:
+        """Until the messages being answered are answered (tests, orderly stops)."""
+        while self._answering:
+            await asyncio.wait(list(self._answering))
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        slack = Blueprint("slack_customers_webhook", __name__)
+
+        @slack.listener("after_server_start")
+        async def start_retrying(_app, _loop) -> None:
+            if self.configured:
+                self._retrying = asyncio.get_running_loop().create_task(
+                    self.courier.run(self.settings.outbox_poll_seconds))
+
+        @slack.listener("before_server_stop")
+        async def stop_retrying(_app, _loop) -> None:
+            if self._retrying is not None:
+                self._retrying.cancel()
+            await self.wait_for_answers()
+
+        @slack.route("/", methods=["GET"])
+        async def health(_request: Request):
+            return response.json({"status": "ok", "configured": self.configured})
+
+        @slack.route("/webhook", methods=["POST"])
+        async def webhook(request: Request):
+            return await self.receive(request, on_new_message)
+
+        return slack
+
+    async def receive(self, request: Request,
+                      on_new_message: OnNewMessage):
+        """Slack's request answered: 403 unless configured and signed, the challenge of
+        a url_verification, 400 for what is not JSON, else 200 at once."""
+        if not self.configured:
+            logger.warning("Slack request refused: the Slack channel is not configured")
+            return response.text("Slack is not configured", status=403)
+        if not signed_by_slack(self.settings, request):
+            logger.warning("Slack request refused: missing, wrong or stale signature")
+            return response.text("invalid signature", status=403)
+        try:
+            payload = json.loads(request.body)
+        except ValueError:
+            return response.text("expected a JSON body", status=400)
+        if not isinstance(payload, dict):
+            return response.text("expected a JSON object", status=400)
+        if payload.get("type") == "url_verification":
+            return response.json({"challenge": payload.get("challenge")})
+        return await self._acknowledge(payload, request, on_new_message)
+
+    async def _acknowledge(self, payload: dict[str, Any], request: Request,
+                           on_new_message: OnNewMessage):
+        """200 at once; the message, if new and a customer's, answered in the background."""
+        message = customer_message(payload)
+        event_id = payload.get("event_id") if isinstance(payload.get("event_id"), str) else None
+        if not await asyncio.to_thread(first_time_seen, self.app, event_id, message):
+            logger.info("Slack event %s already handled (retry %s): acknowledged only",
+                        event_id, request.headers.get("X-Slack-Retry-Num", "-"))
+        elif message is not None:
+            self._answer_in_background(message, on_new_message)
+        return response.text("")

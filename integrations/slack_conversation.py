@@ -1,0 +1,84 @@
+"""One customer message from Slack, answered: who wrote it (by Slack user id, else by
+the email Slack confirmed), what the assistant says, and the replies queued in the
+outbox for the message's thread and delivered in order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Awaitable, Callable
+
+from rasa.core.channels.channel import OutputChannel, UserMessage
+
+from bot import channel_store, clock
+from bot.app import ARApp
+from bot.identity import identify, link_slack_user_by_email
+from bot.slack_text import choices_offered, slack_messages
+from integrations.outbox import Courier
+from integrations.slack_api import SlackWebApi, thread_address
+from integrations.slack_events import SlackMessage
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "slack"
+
+
+def in_session(app: ARApp, operation: Callable[..., Any], *args: Any) -> Any:
+    """operation(session, *args) in a session of its own (call it in a thread)."""
+    with app.session() as session:
+        return operation(session, *args)
+
+
+class TurnReplies(OutputChannel):
+    """What the assistant said in one turn, kept to be queued in the outbox."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        self.messages.append(dict(message))
+
+
+class SlackConversation:
+    def __init__(self, app: ARApp, api: SlackWebApi, courier: Courier):
+        self.app, self.api, self.courier = app, api, courier
+
+    async def answer(self, message: SlackMessage,
+                     on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        await self._recognise(message.user)
+        choice = await asyncio.to_thread(in_session, self.app, channel_store.chosen, CHANNEL,
+                                         message.user, message.text)
+        replies = TurnReplies()
+        await on_new_message(UserMessage(
+            choice["payload"] if choice else message.text, replies, message.user,
+            input_channel=CHANNEL, message_id=message.delivery_id,
+            metadata=message.metadata()))
+        await asyncio.to_thread(self._queue, message, replies.messages)
+        await self.courier.deliver(CHANNEL, thread_address(message.channel, message.thread_ts))
+
+    async def _recognise(self, user: str) -> None:
+        """Tie a Slack user not yet on file to the contact with their confirmed email."""
+        if await asyncio.to_thread(in_session, self.app, identify, user, CHANNEL, clock.now()):
+            return
+        try:
+            email = await self.api.verified_email(user)
+        except Exception as error:  # Slack unreachable: answer as to an unknown user
+            logger.warning("Slack users.info for %s failed (%s)", user, type(error).__name__)
+            return
+        if email and await asyncio.to_thread(in_session, self.app, link_slack_user_by_email,
+                                             user, email):
+            logger.info("Slack user %s recognised by their confirmed email", user)
+
+    def _queue(self, message: SlackMessage, bot_messages: list[dict[str, Any]]) -> None:
+        bodies = slack_messages(bot_messages, self.app.settings.slack_max_message_chars)
+        now = clock.now()
+        with self.app.session() as session:
+            channel_store.queue_replies(
+                session, CHANNEL, thread_address(message.channel, message.thread_ts), bodies,
+                now, thread=message.thread_ts)
+            channel_store.offer_choices(session, CHANNEL, message.user,
+                                        choices_offered(bot_messages), now)

@@ -1,0 +1,317 @@
+"""Rasa input channel for Twilio messaging: SMS and WhatsApp (`whatsapp:+...` senders) on
+one webhook, POST /webhooks/twilio/webhook.
+
+Every request must carry a valid X-Twilio-Signature for PUBLIC_BASE_URL + its path; a
+MessageSid already seen is acknowledged and not answered again; carrier keywords (STOP,
+START, HELP and their es/fr/de/pt equivalents) are handled here and never reach the bot;
+replies are segmented for the channel, buttons become numbered choices, and everything
+sent goes through the outbox, so a failed send is retried rather than lost. Settings come
+from bot.settings; credentials.yml only registers the class.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Iterable, NamedTuple, Optional
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from twilio.request_validator import RequestValidator
+
+from bot import channel_store, sms
+from bot.app import ARApp
+from bot.identity import identify
+from bot.settings import Settings, get_settings
+from integrations.outbox import Courier, masked
+from integrations.twilio_sender import TwilioSender, outbox_channel
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "twilio"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+# How long a webhook waits for its replies to be handed to Twilio before answering
+# anyway (they then go on in the background); Twilio allows 15 s for the whole request.
+REPLY_WAIT_SECONDS = 8.0
+
+
+def twiml(status: int = 200) -> HTTPResponse:
+    return response.text(EMPTY_TWIML, status=status, content_type="text/xml")
+
+
+def signed_by_twilio(request: Request, settings: Settings) -> bool:
+    """Whether X-Twilio-Signature matches the public URL Twilio called and the form."""
+    signature = request.headers.get("X-Twilio-Signature")
+    if not signature:
+        return False
+    url = settings.public_base_url.rstrip("/") + request.path
+    if request.query_string:
+        url += "?" + request.query_string
+    form = {name: values[0] for name, values in (request.form or {}).items()}
+    return RequestValidator(settings.twilio_auth_token).validate(url, form, signature)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message Twilio delivered."""
+
+    message_sid: str
+    sender: str
+    body: str
+    media_count: int
+
+    @classmethod
+    def from_form(cls, form) -> "Inbound":
+        def field(name: str) -> str:
+            return (form.get(name) or "").strip()
+
+        count = field("NumMedia")
+        return cls(field("MessageSid") or field("SmsMessageSid"), field("From"),
+                   field("Body"), int(count) if count.isdigit() else 0)
+
+    @property
+    def channel(self) -> str:
+        return outbox_channel(self.sender)
+
+
+class Triage(NamedTuple):
+    """What becomes of an inbound message before the bot: passed on, answered here
+    (an answer to an opt-out goes out despite it), or neither (silence)."""
+
+    to_bot: bool = False
+    answer: Optional[str] = None
+    despite_opt_out: bool = False
+
+
+def reply_text(messages: Iterable[dict], language: Optional[str]) -> tuple[str, list[dict]]:
+    """What Rasa said, as one text for a phone, and the buttons it offered (the last
+    message's with any). Images and attachments become links."""
+    parts: list[str] = []
+    buttons: list[dict] = []
+    for message in messages:
+        text = message.get("text") or (message.get("custom") or {}).get("text") or ""
+        if message.get("buttons"):
+            buttons = [{"title": b.get("title"), "payload": b.get("payload")}
+                       for b in message["buttons"]]
+            text = sms.numbered_choices(text, buttons, language)
+        links = [str(message[k]) for k in ("image", "attachment") if message.get(k)]
+        parts.append("\n".join(p for p in [text, *links] if p))
+    return "\n\n".join(p for p in parts if p), buttons
+
+
+class TwilioCollector(CollectingOutputChannel):
+    """Collects a turn's replies; named twilio so channel-specific responses apply."""
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+
+class TwilioOutput(TwilioCollector):
+    """Sends as it is told (e.g. Rasa's API relaying a person's message to the latest
+    channel), through the outbox like every reply."""
+
+    def __init__(self, channel: "TwilioMessagingInput"):
+        super().__init__()
+        self._channel = channel
+
+    async def _persist_message(self, message: dict) -> None:
+        await super()._persist_message(message)
+        await self._channel.reply(message["recipient_id"], [message])
+
+
+class TwilioMessagingInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> InputChannel:
+        return cls()  # configured from bot.settings, not credentials.yml
+
+    def __init__(self, settings: Optional[Settings] = None):
+        self._settings = settings
+        self._app: Optional[ARApp] = None
+        self._courier: Optional[Courier] = None
+        self._background: set[asyncio.Task] = set()
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = get_settings()
+        return self._settings
+
+    @property
+    def app(self) -> ARApp:
+        if self._app is None:
+            self._app = ARApp(self.settings)
+        return self._app
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.settings.twilio_account_sid and self.settings.twilio_auth_token)
+
+    @property
+    def courier(self) -> Courier:
+        if self._courier is None:
+            send = TwilioSender(self.settings).send
+            self._courier = Courier(self.app, {"sms": send, "whatsapp": send},
+                                    self.settings.outbox_first_retry_seconds)
+        return self._courier
+
+    def get_output_channel(self) -> Optional[TwilioOutput]:
+        return TwilioOutput(self) if self.configured else None
+
+    def _in_background(self, work: Awaitable) -> asyncio.Task:
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    # --- sending ---------------------------------------------------------------------
+
+    async def _send_queued(self, inbound_channel: str, recipient: str) -> None:
+        task = self._in_background(self.courier.deliver(inbound_channel, recipient))
+        await asyncio.wait({task}, timeout=REPLY_WAIT_SECONDS)
+
+    async def _send(self, recipient: str, text: str, despite_opt_out: bool = False) -> None:
+        """Queue text, segmented for the channel, and send it. Nothing is queued for an
+        opted-out number unless despite_opt_out (the opt-out confirmation)."""
+        channel = outbox_channel(recipient)
+        with self.app.session() as session:
+            if not despite_opt_out and channel_store.is_opted_out(session, channel, recipient):
+                logger.info("%s reply to %s suppressed: opted out", channel, masked(recipient))
+                return
+            channel_store.queue_replies(session, channel, recipient,
+                                        sms.segment(text, sms.segment_chars(channel)),
+                                        self.app.now())
+        await self._send_queued(channel, recipient)
+
+    async def reply(self, recipient: str, messages: list[dict],
+                    language: Optional[str] = None) -> None:
+        """Send what the bot said, and remember its buttons as the numbered choices."""
+        text, buttons = reply_text(messages, language)
+        with self.app.session() as session:
+            channel_store.offer_choices(session, outbox_channel(recipient), recipient,
+                                        buttons, self.app.now())
+        if text:
+            await self._send(recipient, text)
+
+    # --- receiving -------------------------------------------------------------------
+
+    def _triage(self, inbound: Inbound, language: Optional[str]) -> Triage:
+        """Apply a carrier keyword and the opt-out state before the bot sees anything."""
+        found = sms.keyword(inbound.body, language)
+        kind = found.kind if found else None
+        answer = (sms.keyword_reply(found, self.settings.company_name,
+                                    self.settings.support_contact) if found else None)
+        channel, now = inbound.channel, self.app.now()
+        with self.app.session() as session:
+            opted_out = channel_store.is_opted_out(session, channel, inbound.sender)
+            if kind == sms.OPT_OUT and not opted_out:
+                channel_store.suppress_pending(session, channel, inbound.sender)
+                channel_store.set_opt_out(session, channel, inbound.sender, True,
+                                          found.word, now)
+                return Triage(answer=answer, despite_opt_out=True)
+            if kind == sms.OPT_IN and opted_out:
+                channel_store.set_opt_out(session, channel, inbound.sender, False,
+                                          found.word, now)
+                return Triage(answer=answer)
+        if opted_out or kind == sms.OPT_OUT:
+            return Triage()  # silence: nothing but an opt-in is answered
+        if kind == sms.HELP:
+            return Triage(answer=answer)
+        return Triage(to_bot=True)
+
+    def _contact_language(self, sender: str) -> Optional[str]:
+        with self.app.session() as session:
+            caller = identify(session, sender, CHANNEL, self.app.now())
+        return caller.language if caller else None
+
+    def _bot_text(self, inbound: Inbound) -> str:
+        """The message for Rasa: a numbered choice's payload, else what was written."""
+        with self.app.session() as session:
+            choice = channel_store.chosen(session, inbound.channel, inbound.sender,
+                                          inbound.body)
+        return choice["payload"] if choice and choice.get("payload") else inbound.body
+
+    async def _conversation_language(self, request: Request, sender: str) -> Optional[str]:
+        agent = getattr(request.app.ctx, "agent", None)
+        tracker = await agent.tracker_store.retrieve(sender) if agent else None
+        return tracker.get_slot("language") if tracker else None
+
+    async def _turn(self, inbound: Inbound, request: Request,
+                    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                    language: Optional[str]) -> None:
+        collector = TwilioCollector()
+        metadata = {"message_sid": inbound.message_sid, "channel": inbound.channel,
+                    "num_media": inbound.media_count}
+        await on_new_message(UserMessage(self._bot_text(inbound), collector, inbound.sender,
+                                         input_channel=CHANNEL, metadata=metadata))
+        if any(m.get("buttons") for m in collector.messages):
+            language = await self._conversation_language(request, inbound.sender) or language
+        await self.reply(inbound.sender, collector.messages, language)
+
+    async def handle(self, inbound: Inbound, request: Request,
+                     on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        with self.app.session() as session:
+            first = (not inbound.message_sid or channel_store.first_delivery(
+                session, CHANNEL, inbound.message_sid, self.app.now()))
+        if not first:
+            logger.info("Twilio retry of %s acknowledged, not answered again",
+                        inbound.message_sid)
+            return
+        language = self._contact_language(inbound.sender)
+        triage = self._triage(inbound, language)
+        if triage.answer:
+            await self._send(inbound.sender, triage.answer, triage.despite_opt_out)
+        elif triage.to_bot and not inbound.body:
+            await self._send(inbound.sender, sms.not_text_reply(language))
+        elif triage.to_bot:
+            await self._turn(inbound, request, on_new_message, language)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+                  ) -> Blueprint:
+        hook = Blueprint("twilio_messaging", __name__)
+
+        @hook.listener("after_server_start")
+        async def start_retries(_app, _loop) -> None:
+            if self.configured:
+                self._in_background(self.courier.run(self.settings.outbox_poll_seconds))
+            else:
+                logger.warning("Twilio is not configured (TWILIO_ACCOUNT_SID, "
+                               "TWILIO_AUTH_TOKEN): its webhook refuses every request")
+
+        @hook.listener("before_server_stop")
+        async def stop_retries(_app, _loop) -> None:
+            for task in list(self._background):
+                task.cancel()
+
+        @hook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok", "configured": self.configured})
+
+        @hook.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            if not self.configured:
+                logger.warning("Twilio webhook refused: Twilio is not configured "
+                               "(set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)")
+                return response.text("Twilio is not configured", status=403)
+            if not signed_by_twilio(request, self.settings):
+                logger.warning("Twilio webhook refused: missing or invalid "
+                               "X-Twilio-Signature (check PUBLIC_BASE_URL)")
+                return response.text("invalid signature", status=403)
+            inbound = Inbound.from_form(request.form)
+            if not inbound.sender:
+                return response.text("missing From", status=400)
+            try:
+                await self.handle(inbound, request, on_new_message)
+            except Exception:  # Twilio gets an answer; the log has what went wrong
+                logger.exception("Twilio message %s from %s not handled",
+                                 inbound.message_sid, masked(inbound.sender))
+            return twiml()
+
+        return hook

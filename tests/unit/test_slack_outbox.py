@@ -1,0 +1,70 @@
+"""Replies to Slack go through the outbox (integrations.outbox): a failed
+chat.postMessage is kept and sent again, before any later reply in its thread, through
+the real slack_sdk client and a fake Slack."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot import channel_store, clock
+from bot.app import ARApp
+from bot.settings import load_settings
+from integrations.outbox import Courier
+from integrations.slack_api import SlackWebApi, thread_address
+from tests.fakes.slack_api import FakeSlackAPI
+
+TOKEN = "xoxb-unit-test"
+CHANNEL, THREAD = "C0SHARED", "1790000000.000100"
+PLACE = thread_address(CHANNEL, THREAD)
+
+
+@pytest.fixture
+def slack():
+    with FakeSlackAPI(TOKEN) as api:
+        yield api
+
+
+def ledger_and_courier(tmp_path, slack, token=TOKEN) -> tuple[ARApp, Courier]:
+    settings = load_settings({"AR_STATE_DIR": str(tmp_path), "SLACK_BOT_TOKEN": token,
+                              "SLACK_API_BASE_URL": slack.base_url})
+    app = ARApp(settings)
+    return app, Courier(app, {"slack": SlackWebApi(settings).post}, first_retry_seconds=0)
+
+
+def queue(app: ARApp, *bodies: str) -> None:
+    with app.session() as session:
+        channel_store.queue_replies(session, "slack", PLACE, bodies, clock.now(),
+                                    thread=THREAD)
+
+
+def test_replies_are_posted_in_their_thread_in_order(tmp_path, demo_db, slack):
+    app, outbox = ledger_and_courier(tmp_path, slack)
+    queue(app, "first", "second")
+    asyncio.run(outbox.deliver("slack", PLACE))
+    assert [(p.channel, p.thread_ts, p.text) for p in slack.posts()] == [
+        (CHANNEL, THREAD, "first"), (CHANNEL, THREAD, "second")]
+
+
+def test_a_failed_post_is_retried_before_later_replies_and_nothing_is_lost(
+        tmp_path, demo_db, slack):
+    app, outbox = ledger_and_courier(tmp_path, slack)
+    slack.fail_next(1)
+    queue(app, "first", "second")
+    asyncio.run(outbox.deliver("slack", PLACE))
+    assert slack.failed_posts == 1 and slack.posts() == []
+    asyncio.run(outbox.deliver_due())
+    assert [p.text for p in slack.posts()] == ["first", "second"]
+    asyncio.run(outbox.deliver_due())
+    assert len(slack.posts()) == 2
+
+
+def test_a_wrong_token_is_a_failure_kept_for_retry_not_a_crash(tmp_path, demo_db, slack):
+    app, outbox = ledger_and_courier(tmp_path, slack, token="xoxb-wrong")
+    queue(app, "first")
+    asyncio.run(outbox.deliver("slack", PLACE))
+    assert slack.posts() == []
+    with app.session() as session:
+        [pending] = channel_store.pending_for(session, "slack", PLACE)
+    assert pending.body == "first" and pending.attempts == 1
