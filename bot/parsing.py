@@ -66,6 +66,21 @@ def parse_amount(text: str, language: str = "en") -> Optional[Decimal]:
     return None
 
 
+# Currencies customers name by code next to an amount ("USD 300", "3.400 CHF").
+CURRENCY_CODES = frozenset({"USD", "EUR", "GBP", "CAD", "MXN", "BRL", "CHF", "AUD", "ARS",
+                            "CLP", "COP", "PEN", "JPY", "CNY", "SEK", "NOK", "DKK", "PLN"})
+
+
+def marked_amount_span(text: str) -> Optional[tuple[int, int]]:
+    """Where the first amount with a currency mark or a "k" is ("1.250,00 €", "$2k",
+    "USD 300"): unlike a bare number, it cannot be an invoice or a count."""
+    for match in _AMOUNT.finditer(text or ""):
+        marks = [(match.group(g) or "").strip() for g in ("prefix", "suffix")]
+        if any(m.lower() == "k" or m in _CURRENCY_SIGNS or m in CURRENCY_CODES for m in marks):
+            return match.start(), match.start() + len(match.group(0).rstrip())
+    return None
+
+
 def means_whole_balance(text: str) -> bool:
     return bool(text) and bool(_WHOLE_BALANCE_WORDS.search(text)) and parse_amount(text) is None
 

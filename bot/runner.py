@@ -24,7 +24,8 @@ DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 # The model depends on its data, its config and the code of our own NLU components.
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "bot/intent_model.py",
                    "bot/language_detection.py", "bot/languages.py", "integrations/persisted.py",
-                   "integrations/rasa_intent.py", "integrations/rasa_language.py")
+                   "integrations/rasa_intent.py", "integrations/rasa_language.py",
+                   "integrations/rasa_parsed_entities.py")
 START_TIMEOUT_SECONDS = 180
 
 

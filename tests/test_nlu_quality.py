@@ -31,3 +31,35 @@ def test_held_out_messages_meet_the_accuracy_targets(held_out, trained_model, tm
     rows = predictions.read_text(encoding="utf-8").splitlines()
     assert rows[0] == "text\tintent\tpredicted_intent\tconfidence\tlang\tpredicted_lang"
     assert {row.split("\t")[4] for row in rows[1:]} == {"en", "es", "fr", "de", "pt"}
+
+
+ENTITY_EXAMPLES = [
+    ("en", "the invoice inv#7731 was billed twice", {"dispute_reason": "duplicate"}),
+    ("en", "please send it to ap.team@acme.com by whatsapp",
+     {"email": "ap.team@acme.com", "channel": "whatsapp"}),
+    ("es", "quiero pagar la factura 30918 el lunes, son 1.250,00 €",
+     {"invoice_number": "30918", "date": "el lunes", "amount": "1.250,00 €"}),
+    ("de", "wir zahlen 3.400 CHF Anfang nächster Woche für Rechnung Nr. 4711",
+     {"amount": "3.400 CHF", "date": "Anfang nächster Woche", "invoice_number": "4711"}),
+    ("de", "können wir auf Deutsch weiterschreiben?", {"language": "de"}),
+    ("fr", "je conteste la facture FAC-2025-0117, le prix est faux",
+     {"invoice_number": "FAC-2025-0117", "dispute_reason": "pricing"}),
+    ("pt", "podemos parcelar em 4 vezes?", {"instalments": "4"}),
+    ("pt", "segunda via da fatura 8812 por e-mail", {"invoice_number": "8812"}),
+]
+
+
+@pytest.fixture(scope="module")
+def parse(trained_model):
+    from bot.nlu_evaluation import model_parser
+
+    return model_parser(trained_model)
+
+
+@pytest.mark.parametrize("language, text, expected", ENTITY_EXAMPLES)
+def test_entities_are_found_in_every_language(parse, language, text, expected):
+    entities = parse(text)["entities"]
+    found = {name: {e["value"] for e in entities if e["entity"] == name} for name in expected}
+    assert {name: value for name, value in expected.items()
+            if value not in found[name]} == {}, entities
+    assert next(e["value"] for e in entities if e["entity"] == "detected_language") == language

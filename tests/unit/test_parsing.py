@@ -171,3 +171,21 @@ def test_invoice_tokens_offers_numbers_and_split_numbers():
     assert "2026-0101" in tokens and "INV2026-0101" in tokens
     assert all(any(ch.isdigit() for ch in t) for t in tokens)
     assert invoice_tokens("no digits here") == []
+
+
+@pytest.mark.parametrize(("text", "amount"), [
+    ("quiero pagar la factura 30918 el lunes, son 1.250,00 €", "1.250,00 €"),
+    ("on peut payer 2 300 € fin de mois", "2 300 €"),
+    ("wir zahlen 3.400 CHF", "3.400 CHF"),
+    ("pay $2k tomorrow", "$2k"),
+    ("USD 300 on friday", "USD 300"),
+    ("R$ 3.000 hoje", "R$ 3.000"),
+    ("invoice 30918", None),
+    ("INV 30918 please", None),
+    ("in 3 payments", None),
+])
+def test_marked_amount_span_finds_only_amounts_with_a_currency_mark(text, amount):
+    from bot.parsing import marked_amount_span
+
+    span = marked_amount_span(text)
+    assert (text[span[0]:span[1]] if span else None) == amount

@@ -1,0 +1,51 @@
+"""A Rasa entity extractor that adds what our parsers are sure of and the learned
+extractors missed: an amount written with a currency mark, a dispute reason named in words.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.disputes import reason_from_text
+from bot.parsing import marked_amount_span
+
+
+def parsed_entities(text: str, found: set[str]) -> list[dict[str, Any]]:
+    """The entities of `text` the parsers find, for the types not in `found`."""
+    entities = []
+    span = marked_amount_span(text) if "amount" not in found else None
+    if span:
+        entities.append({"entity": "amount", "value": text[span[0]:span[1]],
+                         "start": span[0], "end": span[1]})
+    # A bare number picks a reason only in the dispute form's list, not here.
+    worded = not text.strip().isdigit()
+    reason = reason_from_text(text) if worded and "dispute_reason" not in found else None
+    if reason and reason != "other":
+        entities.append({"entity": "dispute_reason", "value": reason,
+                         "start": 0, "end": len(text)})
+    return entities
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
+class ParsedEntityExtractor(GraphComponent):
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "ParsedEntityExtractor":
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            entities = message.get(ENTITIES, [])
+            added = parsed_entities(message.get(TEXT) or "", {e["entity"] for e in entities})
+            for entity in added:
+                entity["extractor"] = self.__class__.__name__
+            if added:
+                message.set(ENTITIES, entities + added, add_to_output=True)
+        return messages
