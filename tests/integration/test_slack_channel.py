@@ -17,10 +17,11 @@ from unittest import mock
 import pytest
 from sqlalchemy import select
 
-from bot import formatting
+from bot import channel_store, formatting
 from bot.app import ARApp
 from bot.ledger import account_summary
 from bot.models import Customer
+from integrations.slack_api import thread_address
 from tests.conftest import BUSINESS_DATE
 from tests.fakes.slack_api import FakeSlackAPI, SlackUser
 
@@ -95,10 +96,17 @@ class SlackChannel:
         """The whole answer posted in the message's thread, once it has come."""
         thread_ts = payload["event"].get("thread_ts") or payload["event"]["ts"]
         deadline = time.monotonic() + REPLY_DEADLINE
-        while not self.thread(thread_ts) and time.monotonic() < deadline:
+        # A turn's replies are all queued before the first is posted: once one is in
+        # the thread, the answer is whole when nothing for the thread waits in the outbox.
+        while not (self.thread(thread_ts) and not self._waiting(thread_ts)) \
+                and time.monotonic() < deadline:
             time.sleep(0.2)
-        time.sleep(1)  # an answer of several messages: let the rest arrive
         return " ".join(self.thread(thread_ts))
+
+    def _waiting(self, thread_ts: str) -> bool:
+        with self.app.session() as session:
+            return bool(channel_store.pending_for(session, "slack",
+                                                  thread_address(self.id, thread_ts)))
 
     def says(self, user: str, text: str) -> str:
         payload = self.event(user, text)
