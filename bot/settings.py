@@ -89,6 +89,10 @@ class Settings:
     slack_signing_secret: str = field(default="", repr=False)
     slack_api_base_url: str = "https://slack.com/api/"
     slack_max_message_chars: int = 4000
+    # Web chat: signs the session cookie (empty: a random one kept in the state dir);
+    # a session cookie older than this starts a new conversation.
+    webchat_secret: str = field(default="", repr=False)
+    webchat_session_hours: float = 12.0
 
 
 def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
@@ -140,6 +144,8 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET", ""),
         slack_api_base_url=env.get("SLACK_API_BASE_URL", "https://slack.com/api/"),
         slack_max_message_chars=_int(env, "SLACK_MAX_MESSAGE_CHARS", 4000),
+        webchat_secret=env.get("WEBCHAT_SECRET", ""),
+        webchat_session_hours=float(env.get("WEBCHAT_SESSION_HOURS", "12")),
     )
 
 
