@@ -170,6 +170,9 @@ def run_assistant(app: ARApp, train_only: bool = False) -> int:
         "\nThe AR assistant is running:\n"
         f"  Rasa server      http://127.0.0.1:{settings.rasa_port}  "
         f"(REST channel: POST /webhooks/rest/webhook)\n"
+        f"  web chat         http://127.0.0.1:{settings.rasa_port}/webhooks/webchat/\n"
+        f"  Twilio webhook   {settings.public_base_url.rstrip('/')}/webhooks/twilio/webhook\n"
+        f"  Slack events     {settings.public_base_url.rstrip('/')}/webhooks/slack/webhook\n"
         f"  action server    http://127.0.0.1:{settings.action_port}/webhook\n"
         f"  ledger database  {app.database.engine.url.render_as_string(hide_password=True)}\n"
         "Press Ctrl-C to stop.", flush=True)
