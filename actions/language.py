@@ -16,9 +16,7 @@ class ActionValidateSlotMappings(ValidationAction):
     def extract_language(self, dispatcher, tracker, domain):
         message = tracker.latest_message or {}
         entities = message.get("entities") or []
-        detected = next((e for e in entities if e.get("entity") == "detected_language"), None)
-        detection = Detection(detected["value"], float(detected.get("confidence_entity") or 0))\
-            if detected else Detection(None, 0.0)
+        detection = Detection.from_entities(entities)
         requested = None
         if (message.get("intent") or {}).get("name") == "update_contact_preference":
             requested = next((e["value"] for e in entities if e.get("entity") == "language"),

@@ -86,14 +86,10 @@ def mark_sent(session: Session, message_id: int, provider_message_id: Optional[s
     row.attempts += 1
 
 
-def mark_failed(session: Session, message_id: int, error: str, now: datetime) -> bool:
-    """Count a failed send and schedule the next try; False once it is given up."""
-    return record_failure(session, message_id, error, now, FIRST_RETRY_SECONDS)
-
-
-def record_failure(session: Session, message_id: int, error: str, now: datetime,
-                   first_retry_seconds: float) -> bool:
-    """mark_failed with the first retry delay given (later ones grow fourfold)."""
+def mark_failed(session: Session, message_id: int, error: str, now: datetime,
+                first_retry_seconds: float = FIRST_RETRY_SECONDS) -> bool:
+    """Count a failed send and schedule the next try (each delay four times the one
+    before); False once it is given up."""
     row = session.get(OutboundMessage, message_id)
     row.attempts += 1
     row.last_error = error[:2000]

@@ -90,6 +90,15 @@ class Detection:
     language: Optional[str]
     confidence: float
 
+    @classmethod
+    def from_entities(cls, entities: list[dict]) -> "Detection":
+        """What the NLU pipeline's LanguageDetector found in a parsed message."""
+        found = next((e for e in entities or [] if e.get("entity") == "detected_language"),
+                     None)
+        if found is None:
+            return cls(None, 0.0)
+        return cls(found["value"], float(found.get("confidence_entity") or 0.0))
+
 
 def langdetect_language(text: str) -> Optional[str]:
     """What langdetect alone (seeded, restricted to our languages) says: the baseline the

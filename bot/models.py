@@ -320,7 +320,7 @@ class OutboundMessage(Base):
     recipient = Column(String(255), nullable=False, index=True)
     thread = Column(String(120), nullable=True)  # Slack thread_ts
     body = Column(Text, nullable=False)
-    status = Column(String(20), nullable=False, default="pending")  # pending | sent | failed
+    status = Column(String(20), nullable=False, default="pending")  # pending | sent | failed | suppressed
     attempts = Column(Integer, nullable=False, default=0)
     last_error = Column(Text, nullable=True)
     provider_message_id = Column(String(120), nullable=True)

@@ -18,7 +18,6 @@ from bot.language_detection import Detection, choose_language, langdetect_langua
 
 HEADER = ("text", "intent", "lang")
 OUTPUT_HEADER = ("text", "intent", "predicted_intent", "confidence", "lang", "predicted_lang")
-LANGUAGE_ENTITY = "detected_language"
 
 
 class EvaluationFileError(ValueError):
@@ -156,10 +155,7 @@ def evaluate(samples: list[Sample], parse: Parse) -> Report:
         parsed = parse(sample.text)
         report.parse_seconds += time.perf_counter() - started
         intent = parsed.get("intent") or {}
-        detected = next((e for e in parsed.get("entities") or []
-                         if e.get("entity") == LANGUAGE_ENTITY), None)
-        detection = (Detection(detected["value"], float(detected.get("confidence_entity") or 0))
-                     if detected else Detection(None, 0.0))
+        detection = Detection.from_entities(parsed.get("entities") or [])
         language = choose_language(sample.text, detection, previous=None, preferred=None)
         report.predictions.append(Prediction(
             sample, intent.get("name") or "", float(intent.get("confidence") or 0.0), language,

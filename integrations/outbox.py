@@ -12,7 +12,7 @@ from collections import defaultdict
 from typing import Awaitable, Callable, Mapping, Optional
 
 from bot.app import ARApp
-from bot.channel_store import due_recipients, mark_sent, pending_for, record_failure
+from bot.channel_store import due_recipients, mark_sent, pending_for, mark_failed
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class Courier:
                     provider_id = await self._senders[channel](recipient, message.body)
                 except Exception as error:  # any failure: keep it, retry later
                     with self._app.session() as session:
-                        retrying = record_failure(session, message.id, str(error),
+                        retrying = mark_failed(session, message.id, str(error),
                                                   self._app.now(), self._first_retry_seconds)
                     logger.warning("%s send to %s failed (attempt %d, %s): %s", channel,
                                    masked(recipient), message.attempts + 1,

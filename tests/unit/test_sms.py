@@ -200,11 +200,11 @@ def test_an_opt_out_withdraws_replies_still_waiting(db, now):
 def test_a_failed_send_is_retried_later_with_growing_delays_then_given_up(db, now):
     with db.session() as session:
         [message] = channel_store.queue_replies(session, "sms", JANE, ["hello"], now)
-        assert channel_store.record_failure(session, message.id, "HTTP 500", now, 2)
+        assert channel_store.mark_failed(session, message.id, "HTTP 500", now, 2)
         assert channel_store.due_recipients(session, now) == []
         assert channel_store.due_recipients(session, now + timedelta(seconds=2)) == \
             [("sms", JANE)]
-        assert channel_store.record_failure(session, message.id, "HTTP 500", now, 2)
+        assert channel_store.mark_failed(session, message.id, "HTTP 500", now, 2)
         assert channel_store.due_recipients(session, now + timedelta(seconds=7)) == []
         assert channel_store.due_recipients(session, now + timedelta(seconds=8)) == \
             [("sms", JANE)]
