@@ -1,8 +1,8 @@
 """Balance: open and overdue totals, aging, oldest overdue invoice."""
 
 from actions.base import CallerAction, ar_app
-from bot.ledger import account_summary, open_amount
-from bot.models import Customer
+from bot.ledger.figures import account_summary, open_amount
+from bot.ledger.models import Customer
 
 
 class ActionTellBalance(CallerAction):

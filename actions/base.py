@@ -11,12 +11,12 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
-from bot import formatting
-from bot.app import ARApp
-from bot.identity import Caller, find_invoice, identify
-from bot.parsing import invoice_tokens
+from bot.conversation import formatting
+from bot.conversation.identity import Caller, find_invoice, identify
+from bot.conversation.parsing import invoice_tokens
 from bot.languages import DEFAULT_LANGUAGE
-from bot.models import Invoice
+from bot.ledger.models import Invoice
+from bot.runtime.app import ARApp
 
 _app: Optional[ARApp] = None
 

@@ -4,8 +4,12 @@ from rasa_sdk.events import SlotSet
 
 from actions.base import CallerAction, SyncAction
 from actions.forms import CallerFormValidation, StartFormAction, clear
-from bot.contacts import (ContactInputError, field_from_text, normalise_preference,
-                          update_contact_preference)
+from bot.requests.contacts import (
+    ContactInputError,
+    field_from_text,
+    normalise_preference,
+    update_contact_preference,
+)
 
 PREFERENCE_SLOTS = ("preference_field", "preference_value")
 FIELD_OF_ENTITY = {"channel": "channel", "email": "email", "language": "language"}

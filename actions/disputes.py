@@ -2,9 +2,9 @@
 
 from actions.base import CallerAction
 from actions.forms import CallerFormValidation, StartFormAction, clear
-from bot.disputes import DisputeInputError, open_dispute, reason_from_text
-from bot.identity import find_invoice
-from bot.parsing import means_whole_balance, parse_amount
+from bot.conversation.identity import find_invoice
+from bot.conversation.parsing import means_whole_balance, parse_amount
+from bot.requests.disputes import DisputeInputError, open_dispute, reason_from_text
 
 DISPUTE_SLOTS = ("dispute_invoice", "dispute_reason", "disputed_amount", "dispute_description")
 ALL = "all"

@@ -1,8 +1,8 @@
 """Invoice copies and statements, queued for delivery to a contact on file."""
 
 from actions.base import CallerAction, InvoiceAction
-from bot.formatting import masked_email
-from bot.documents import NoDeliveryAddress, request_document
+from bot.conversation.formatting import masked_email
+from bot.requests.documents import NoDeliveryAddress, request_document
 
 
 class ActionSendInvoiceCopy(InvoiceAction):

@@ -7,10 +7,10 @@ from rasa_sdk import FormValidationAction
 from rasa_sdk.events import FollowupAction, SlotSet
 
 from actions.base import CallerAction, Turn, ar_app, caller_of
-from bot.identity import Caller
-from bot.ledger import account_summary
-from bot.models import Customer
-from bot.parsing import parse_date
+from bot.conversation.identity import Caller
+from bot.conversation.parsing import parse_date
+from bot.ledger.figures import account_summary
+from bot.ledger.models import Customer
 
 
 class StartFormAction(CallerAction):

@@ -5,7 +5,7 @@ import re
 from rasa_sdk import FormValidationAction
 
 from actions.base import Turn, ar_app
-from bot.identity import verify_by_knowledge
+from bot.conversation.identity import verify_by_knowledge
 
 LOCKED = "locked"
 

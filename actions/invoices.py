@@ -3,8 +3,8 @@
 from rasa_sdk import FormValidationAction
 
 from actions.base import InvoiceAction, Turn, ar_app, caller_of
-from bot.identity import find_invoice
-from bot.ledger import invoice_status, last_payment, open_amount, open_disputes
+from bot.conversation.identity import find_invoice
+from bot.ledger.figures import invoice_status, last_payment, open_amount, open_disputes
 
 
 class ActionTellInvoiceStatus(InvoiceAction):

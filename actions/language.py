@@ -3,7 +3,7 @@
 from rasa_sdk import ValidationAction
 
 from actions.base import ar_app, caller_of
-from bot.language_detection import Detection, choose_language
+from bot.conversation.language_detection import Detection, choose_language
 
 
 class ActionValidateSlotMappings(ValidationAction):

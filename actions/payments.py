@@ -1,10 +1,10 @@
 """Payment status (was it received and applied?) and how to pay."""
 
 from actions.base import CallerAction, ar_app
-from bot.identity import find_invoice
-from bot.ledger import unapplied_payment_amount
-from bot.parsing import parse_amount, parse_date
-from bot.payments import find_payments, payment_options
+from bot.conversation.identity import find_invoice
+from bot.conversation.parsing import parse_amount, parse_date
+from bot.ledger.figures import unapplied_payment_amount
+from bot.requests.payments import find_payments, payment_options
 
 
 class ActionTellPaymentStatus(CallerAction):

@@ -1,10 +1,22 @@
 """Payment plans: ask amount, instalments and start; the policy decides at once."""
 
 from actions.base import CallerAction, SyncAction, ar_app, caller_of
-from actions.forms import (CallerFormValidation, StartFormAction, caller_balance,
-                           check_future_date, clear, refuse_when_nothing_owed)
-from bot.parsing import WHOLE_BALANCE, means_whole_balance, parse_amount, parse_count, parse_date
-from bot.plans import PlanInputError, request_payment_plan
+from actions.forms import (
+    CallerFormValidation,
+    StartFormAction,
+    caller_balance,
+    check_future_date,
+    clear,
+    refuse_when_nothing_owed,
+)
+from bot.conversation.parsing import (
+    WHOLE_BALANCE,
+    means_whole_balance,
+    parse_amount,
+    parse_count,
+    parse_date,
+)
+from bot.requests.plans import PlanInputError, request_payment_plan
 
 PLAN_SLOTS = ("plan_amount", "plan_instalments", "plan_start_date")
 MAX_INSTALMENTS_ASKED = 36

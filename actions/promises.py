@@ -1,10 +1,16 @@
 """Promises to pay: how much and when, checked and recorded with a reference."""
 
 from actions.base import CallerAction, ar_app
-from actions.forms import (CallerFormValidation, StartFormAction, caller_balance,
-                           check_future_date, clear, refuse_when_nothing_owed)
-from bot.parsing import parse_amount, parse_date
-from bot.promises import PromiseInputError, check_promise_date, record_promise
+from actions.forms import (
+    CallerFormValidation,
+    StartFormAction,
+    caller_balance,
+    check_future_date,
+    clear,
+    refuse_when_nothing_owed,
+)
+from bot.conversation.parsing import parse_amount, parse_date
+from bot.requests.promises import PromiseInputError, check_promise_date, record_promise
 
 PROMISE_SLOTS = ("promise_amount", "promise_date")
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
-
-from bot.settings import Settings
+from typing import Optional
 
 
 def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def today(settings: Settings) -> date:
-    if settings.today_override:
-        return date.fromisoformat(settings.today_override)
+def today(override: Optional[str] = None) -> date:
+    """Today in UTC, or the ISO date `override` (AR_TODAY) when one is set."""
+    if override:
+        return date.fromisoformat(override)
     return now().date()

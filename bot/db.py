@@ -1,4 +1,4 @@
-"""Database engine, sessions and schema migrations for the AR ledger."""
+"""Database engine and sessions for the AR ledger (its schema lives in bot.ledger.schema)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from typing import Iterator
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
-
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:
@@ -53,15 +51,3 @@ class Database:
             raise
         finally:
             session.close()
-
-    def migrate(self) -> None:
-        """Create or upgrade the schema to the newest migration."""
-        from alembic import command
-        from alembic.config import Config
-
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS_DIR))
-        config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
-        with self.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")

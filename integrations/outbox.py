@@ -1,4 +1,4 @@
-"""Delivery of the outbox (bot.channel_store): replies are sent oldest first per
+"""Delivery of the outbox (bot.messaging.channel_store): replies are sent oldest first per
 recipient, one at a time; a failed send stays in the outbox and is retried with backoff,
 and nothing queued after it for that recipient overtakes it. Provider-independent: each
 outbox channel ("sms", "whatsapp", ...) comes with a function that sends one body.
@@ -11,8 +11,8 @@ import logging
 from collections import defaultdict
 from typing import Awaitable, Callable, Mapping, Optional
 
-from bot.app import ARApp
-from bot.channel_store import due_recipients, mark_sent, pending_for, mark_failed
+from bot.messaging.channel_store import due_recipients, mark_failed, mark_sent, pending_for
+from bot.runtime.app import ARApp
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""A Rasa intent classifier around bot.intent_model (TF-IDF and a linear SVM)."""
+"""A Rasa intent classifier around bot.nlu.intent_model (TF-IDF and a linear SVM)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.intent_model import IntentModel
+from bot.nlu.intent_model import IntentModel
 from integrations.persisted import PersistedPipelineComponent
 
 RANKING_LENGTH = 10

@@ -8,7 +8,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.language_detection import LanguageModel
+from bot.conversation.language_detection import LanguageModel
 from integrations.persisted import PersistedPipelineComponent
 
 ENTITY = "detected_language"

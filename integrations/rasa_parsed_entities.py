@@ -13,8 +13,8 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.disputes import reason_from_text
-from bot.parsing import marked_amount_span
+from bot.conversation.parsing import marked_amount_span
+from bot.requests.disputes import reason_from_text
 
 
 def parsed_entities(text: str, found: set[str]) -> list[dict[str, Any]]:

@@ -23,8 +23,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from slack_sdk.signature import SignatureVerifier
 
-from bot import channel_store, clock
-from bot.app import ARApp
+from bot import clock
+from bot.messaging import channel_store
+from bot.runtime.app import ARApp
 from bot.settings import Settings, get_settings
 from integrations.outbox import Courier
 from integrations.slack_api import SlackWebApi

@@ -10,10 +10,11 @@ from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
-from bot import channel_store, clock
-from bot.app import ARApp
-from bot.identity import identify, link_slack_user_by_email
-from bot.slack_text import choices_offered, slack_messages
+from bot import clock
+from bot.conversation.identity import identify, link_slack_user_by_email
+from bot.messaging import channel_store
+from bot.messaging.slack_text import choices_offered, slack_messages
+from bot.runtime.app import ARApp
 from integrations.outbox import Courier
 from integrations.slack_api import SlackWebApi, thread_address
 from integrations.slack_events import SlackMessage

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
-from bot.slack_text import without_mentions
+from bot.messaging.slack_text import without_mentions
 
 MESSAGE_EVENTS = frozenset({"message", "app_mention"})
 

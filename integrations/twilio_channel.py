@@ -22,9 +22,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
-from bot import channel_store, sms
-from bot.app import ARApp
-from bot.identity import identify
+from bot.conversation.identity import identify
+from bot.messaging import channel_store, sms
+from bot.runtime.app import ARApp
 from bot.settings import Settings, get_settings
 from integrations.outbox import Courier, masked
 from integrations.twilio_sender import TwilioSender, outbox_channel

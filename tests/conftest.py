@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import ARApp
-from bot.importer import import_directory
-from bot.settings import PROJECT_ROOT, load_settings
+from bot.ledger.importer import DEMO_DATA, import_directory
+from bot.ledger.schema import migrate
+from bot.runtime.app import ARApp
+from bot.settings import load_settings
 
-DEMO_DATA = PROJECT_ROOT / "bot" / "demo_data"
 BUSINESS_DATE = date(2026, 11, 23)
 
 
@@ -24,7 +24,7 @@ def demo_settings(state_dir: Path, **overrides: str):
 def demo_app(tmp_path) -> ARApp:
     """A migrated ledger holding the demo data, today being 2026-11-23."""
     app = ARApp(demo_settings(tmp_path))
-    app.database.migrate()
+    migrate(app.database)
     with app.session() as session:
         import_directory(session, DEMO_DATA)
     return app
@@ -36,7 +36,7 @@ def trained_model() -> Path:
     AR_TEST_MODEL names another model file (while working on code, not on training data)."""
     import os
 
-    from bot.runner import ensure_model
+    from bot.runtime.runner import ensure_model
 
     if os.environ.get("AR_TEST_MODEL"):
         return Path(os.environ["AR_TEST_MODEL"])

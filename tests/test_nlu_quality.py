@@ -51,7 +51,7 @@ ENTITY_EXAMPLES = [
 
 @pytest.fixture(scope="module")
 def parse(trained_model):
-    from bot.nlu_evaluation import model_parser
+    from integrations.rasa_model import model_parser
 
     return model_parser(trained_model)
 

@@ -1,9 +1,7 @@
 """The action server offers exactly the custom actions the domain names."""
 
-import inspect
 
 import yaml
-from rasa_sdk import Action
 from rasa_sdk.executor import ActionExecutor
 
 from bot.settings import PROJECT_ROOT

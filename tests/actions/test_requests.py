@@ -1,19 +1,27 @@
 """Requests the customer makes through forms: verification, plans, disputes, promises,
 contact changes, a person, and what happens when the assistant does not understand."""
 
-from actions.contacts import ActionStartContactPreference, ActionSubmitContactPreference, \
-    ValidateContactPreferenceForm
+from actions.balance import ActionTellBalance
+from actions.contacts import (
+    ActionStartContactPreference,
+    ActionSubmitContactPreference,
+    ValidateContactPreferenceForm,
+)
 from actions.conversation import ActionDefaultFallback, ActionRequestHuman, ActionResumeRequest
 from actions.disputes import ActionSubmitDispute, ValidateDisputeForm
 from actions.identity import ValidateIdentityForm
 from actions.invoices import ActionTellInvoiceStatus
-from actions.plans import ActionStartPaymentPlan, ActionSubmitPaymentPlan, \
-    ValidatePaymentPlanForm
+from actions.plans import ActionStartPaymentPlan, ActionSubmitPaymentPlan, ValidatePaymentPlanForm
 from actions.promises import ActionSubmitPromise, ValidatePromiseForm
-from actions.balance import ActionTellBalance
-from bot.models import Contact, HandoffRequest
+from bot.ledger.models import Contact, HandoffRequest
 from tests.actions.conftest import (
-    JANE_SMS, WEB_VISITOR, followups, make_tracker, run_action, slot_events, validate,
+    JANE_SMS,
+    WEB_VISITOR,
+    followups,
+    make_tracker,
+    run_action,
+    slot_events,
+    validate,
 )
 
 

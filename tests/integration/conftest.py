@@ -9,8 +9,8 @@ from unittest import mock
 
 import pytest
 
-from bot.app import ARApp
-from bot.runner import prepare_ledger, start_servers, stop_servers
+from bot.runtime.app import ARApp
+from bot.runtime.runner import prepare_ledger, start_servers, stop_servers
 from bot.settings import load_settings
 from tests.conftest import BUSINESS_DATE
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 import yaml
 
-from bot.formatting import money
+from bot.conversation.formatting import money
 from bot.settings import PROJECT_ROOT
 from tests.integration.chat import visitor
 

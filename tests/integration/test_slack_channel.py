@@ -17,10 +17,11 @@ from unittest import mock
 import pytest
 from sqlalchemy import select
 
-from bot import channel_store, formatting
-from bot.app import ARApp
-from bot.ledger import account_summary
-from bot.models import Customer
+from bot.conversation import formatting
+from bot.ledger.figures import account_summary
+from bot.ledger.models import Customer
+from bot.messaging import channel_store
+from bot.runtime.app import ARApp
 from integrations.slack_api import thread_address
 from tests.conftest import BUSINESS_DATE
 from tests.fakes.slack_api import FakeSlackAPI, SlackUser

@@ -16,8 +16,8 @@ from unittest import mock
 import pytest
 from twilio.request_validator import RequestValidator
 
-from bot import channel_store
-from bot.app import ARApp
+from bot.messaging import channel_store
+from bot.runtime.app import ARApp
 from tests.fakes.twilio_api import FakeTwilioAPI
 
 # The `assistant` fixture (real Rasa and action servers) comes from tests/integration/conftest.py.

@@ -11,12 +11,12 @@ from typing import Callable
 
 import pytest
 
+from bot.conversation.identity import Caller, identify
 from bot.db import Database
-from bot.identity import Caller, identify
-from bot.importer import ImportReport, import_directory
-from bot.settings import PROJECT_ROOT, load_settings
+from bot.ledger.importer import DEMO_DATA, ImportReport, import_directory
+from bot.ledger.schema import migrate
+from bot.settings import load_settings
 
-DEMO_DATA = PROJECT_ROOT / "bot" / "demo_data"
 TODAY = date(2026, 11, 23)  # a Monday
 
 @pytest.fixture(scope="session")
@@ -24,7 +24,7 @@ def _migrated_template(tmp_path_factory) -> Path:
     """One migrated, empty ledger file; each test gets its own copy (migrating from
     scratch takes ~0.1 s, copying a few ms)."""
     path = tmp_path_factory.mktemp("template") / "ar.db"
-    Database(f"sqlite:///{path}").migrate()
+    migrate(Database(f"sqlite:///{path}"))
     return path
 
 
@@ -62,18 +62,18 @@ def db(tmp_path, _migrated_template) -> Database:
     path = tmp_path / "ar.db"
     shutil.copy(_migrated_template, path)
     database = Database(f"sqlite:///{path}")
-    database.migrate()  # already at head: must be a no-op
+    migrate(database)  # already at head: must be a no-op
     yield database
     database.engine.dispose()
 
 
 @pytest.fixture
 def demo_db(tmp_path, _demo_template) -> Database:
-    """A fresh ledger holding bot/demo_data, for this test only."""
+    """A fresh ledger holding bot/ledger/demo_data, for this test only."""
     path = tmp_path / "ar.db"
     shutil.copy(_demo_template, path)
     database = Database(f"sqlite:///{path}")
-    database.migrate()
+    migrate(database)
     yield database
     database.engine.dispose()
 

@@ -9,18 +9,24 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from bot.contacts import ContactInputError, update_contact_preference
-from bot.disputes import DisputeInputError, open_dispute, reason_from_text
-from bot.documents import NoDeliveryAddress, request_document
-from bot.handoffs import request_handoff
-from bot.identity import find_invoice, identify, verify_by_knowledge
-from bot.ledger import invoice_status, on_collections_hold
-from bot.models import (
-    AuditEntry, Contact, ContactChange, Dispute, DocumentRequest, HandoffRequest, Invoice,
+from bot.conversation.identity import find_invoice, identify, verify_by_knowledge
+from bot.ledger.figures import invoice_status, on_collections_hold
+from bot.ledger.models import (
+    AuditEntry,
+    Contact,
+    ContactChange,
+    Dispute,
+    DocumentRequest,
+    HandoffRequest,
+    Invoice,
     PromiseToPay,
 )
-from bot.payments import find_payments, payment_options
-from bot.promises import PromiseInputError, record_promise
+from bot.requests.contacts import ContactInputError, update_contact_preference
+from bot.requests.disputes import DisputeInputError, open_dispute, reason_from_text
+from bot.requests.documents import NoDeliveryAddress, request_document
+from bot.requests.handoffs import request_handoff
+from bot.requests.payments import find_payments, payment_options
+from bot.requests.promises import PromiseInputError, record_promise
 from bot.settings import load_settings
 
 ACME_NET_BALANCE = Decimal("15475.50")

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.identity import find_invoice, identify, verify_by_knowledge
-from bot.models import AuditEntry, Contact, VerifiedConversation
+from bot.conversation.identity import find_invoice, identify, verify_by_knowledge
+from bot.ledger.models import AuditEntry, Contact, VerifiedConversation
 from bot.settings import load_settings
 
 JANE_PHONE = "+14155550101"  # Jane Doe, Acme Corporation (ACME-001)

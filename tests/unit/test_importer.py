@@ -11,16 +11,21 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from bot import cli
-from bot.importer import LedgerImportError, import_directory
-from bot.ledger import account_summary
-from bot.models import (
-    AuditEntry, Contact, CreditNote, Customer, Invoice, InvoiceLine, Payment,
+from bot.ledger.figures import account_summary
+from bot.ledger.importer import DEMO_DATA, LedgerImportError, import_directory
+from bot.ledger.models import (
+    AuditEntry,
+    Contact,
+    CreditNote,
+    Customer,
+    Invoice,
+    InvoiceLine,
+    Payment,
     PaymentApplication,
 )
+from bot.runtime import cli
 from bot.settings import PROJECT_ROOT, get_settings
 
-DEMO_DATA = PROJECT_ROOT / "bot" / "demo_data"
 TABLES = (Customer, Contact, Invoice, InvoiceLine, Payment, PaymentApplication, CreditNote,
           AuditEntry)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.language_detection import Detection, LanguageModel, choose_language
+from bot.conversation.language_detection import Detection, LanguageModel, choose_language
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def test_an_explicit_request_wins_over_everything():
 
 
 def test_intent_text_is_normalised_to_its_shape():
-    from bot.intent_model import normalise
+    from bot.nlu.intent_model import normalise
 
     assert normalise("Fáctura 30918 por 1.250,00 €") == "factura 0 por  qqamount "
     assert "qqemail" in normalise("send it to ap@acme.com")

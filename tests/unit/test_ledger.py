@@ -9,8 +9,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from bot.ledger import AGING_BUCKETS, account_summary, aging_bucket, invoice_status, open_amount
-from bot.models import Customer, Dispute, Invoice
+from bot.ledger.figures import (
+    AGING_BUCKETS,
+    account_summary,
+    aging_bucket,
+    invoice_status,
+    open_amount,
+)
+from bot.ledger.models import Customer, Dispute, Invoice
 
 CUSTOMER = """\
     account_number,name,currency,payment_terms_days,credit_limit,language
@@ -273,7 +279,7 @@ def test_account_with_nothing_overdue_has_no_oldest_overdue(db, load_ledger, tod
 # --- the demo ledger ---------------------------------------------------------------------
 
 def test_demo_figures_for_acme_on_the_business_date(demo_db, today):
-    """By hand from bot/demo_data on 2026-11-23:
+    """By hand from bot/ledger/demo_data on 2026-11-23:
     INV-2026-0088 2500.00, paid in full by ACH-558120          ->     0.00
     INV-2026-0101 4200.00, due 07-31 (115 days)                -> 4200.00  90+
     INV-2026-0142 3150.00 - 1000.00 WIRE-77031, due 09-19 (65) -> 2150.00  61-90

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.nlu_evaluation import EvaluationFileError, Sample, Targets, evaluate, read_samples
+from bot.nlu.evaluation import EvaluationFileError, Sample, Targets, evaluate, read_samples
 
 
 def _file(tmp_path, text: str):

@@ -7,9 +7,14 @@ from decimal import Decimal
 
 import pytest
 
-from bot.parsing import (
-    amount_currency, invoice_key, invoice_tokens, means_whole_balance, parse_amount,
-    parse_count, parse_date,
+from bot.conversation.parsing import (
+    amount_currency,
+    invoice_key,
+    invoice_tokens,
+    means_whole_balance,
+    parse_amount,
+    parse_count,
+    parse_date,
 )
 
 TODAY = date(2026, 11, 23)  # a Monday
@@ -185,7 +190,7 @@ def test_invoice_tokens_offers_numbers_and_split_numbers():
     ("in 3 payments", None),
 ])
 def test_marked_amount_span_finds_only_amounts_with_a_currency_mark(text, amount):
-    from bot.parsing import marked_amount_span
+    from bot.conversation.parsing import marked_amount_span
 
     span = marked_amount_span(text)
     assert (text[span[0]:span[1]] if span else None) == amount

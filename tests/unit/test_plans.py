@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from bot.models import AuditEntry, PaymentPlan
-from bot.plans import PlanInputError, decide, request_payment_plan, schedule
+from bot.ledger.models import AuditEntry, PaymentPlan
+from bot.requests.plans import PlanInputError, decide, request_payment_plan, schedule
 from bot.settings import PlanPolicy
 
 POLICY = PlanPolicy()  # 6 instalments, 10 % first, 180-day term, start within 30 days

@@ -3,7 +3,7 @@
 import shutil
 import stat
 
-from bot.runner import TRAINING_INPUTS, auth_token, server_environment, training_fingerprint
+from bot.runtime.runner import TRAINING_INPUTS, auth_token, server_environment, training_fingerprint
 from bot.settings import PROJECT_ROOT, load_settings
 
 
@@ -31,7 +31,7 @@ def test_fingerprint_changes_with_training_data_and_only_then(tmp_path):
 def test_fingerprint_changes_with_the_code_of_our_nlu_components(tmp_path):
     root = _copy_training_inputs(tmp_path)
     before = training_fingerprint(root)
-    with (root / "bot" / "intent_model.py").open("a") as handle:
+    with (root / "bot" / "nlu" / "intent_model.py").open("a") as handle:
         handle.write("\nTEMPERATURE = 0.3\n")
     assert training_fingerprint(root) != before
 

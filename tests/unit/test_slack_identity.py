@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.identity import identify, link_slack_user_by_email
-from bot.models import AuditEntry, Contact
+from bot.conversation.identity import identify, link_slack_user_by_email
+from bot.ledger.models import AuditEntry, Contact
 
 BOB_SLACK = "U05ACMEBOB"  # not on file; Bob Smith (ACME-001) has no Slack user id
 

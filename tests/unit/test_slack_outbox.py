@@ -8,8 +8,9 @@ import asyncio
 
 import pytest
 
-from bot import channel_store, clock
-from bot.app import ARApp
+from bot import clock
+from bot.messaging import channel_store
+from bot.runtime.app import ARApp
 from bot.settings import load_settings
 from integrations.outbox import Courier
 from integrations.slack_api import SlackWebApi, thread_address

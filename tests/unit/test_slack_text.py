@@ -3,7 +3,7 @@ long answers split into whole messages in reading order; mentions of the bot dro
 
 from __future__ import annotations
 
-from bot.slack_text import choices_offered, mrkdwn, slack_messages, without_mentions
+from bot.messaging.slack_text import choices_offered, mrkdwn, slack_messages, without_mentions
 
 PAY_LINK = "https://pay.example.com/pay?account=ACME-001&invoice=INV-2026-0101"
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pytest
 from rasa.core.channels.channel import UserMessage
 
-from bot.identity import identify
+from bot.conversation.identity import identify
 from bot.settings import load_settings
 from integrations.slack_channel import SlackCustomerInput
 from tests.fakes.slack_api import FakeSlackAPI, SlackUser

@@ -1,5 +1,5 @@
-"""Text messaging rules (bot/sms.py), the channel tables they rely on
-(bot/channel_store.py) and outbox delivery (integrations/outbox.py), without servers."""
+"""Text messaging rules (bot/messaging/sms.py), the channel tables they rely on
+(bot/messaging/channel_store.py) and outbox delivery (integrations/outbox.py), without servers."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from types import SimpleNamespace
 import pytest
 from twilio.request_validator import RequestValidator
 
-from bot import channel_store, sms
-from bot.app import ARApp
+from bot.messaging import channel_store, sms
+from bot.runtime.app import ARApp
 from bot.settings import load_settings
 from integrations.outbox import Courier
 from integrations.twilio_channel import TwilioMessagingInput, reply_text, signed_by_twilio

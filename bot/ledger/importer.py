@@ -14,9 +14,9 @@ import phonenumbers
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from bot.audit import record
 from bot.languages import SUPPORTED_LANGUAGES
-from bot.models import (
+from bot.ledger.audit import record
+from bot.ledger.models import (
     CONTACT_CHANNELS,
     PAYMENT_METHODS,
     Contact,
@@ -28,7 +28,7 @@ from bot.models import (
     PaymentApplication,
 )
 
-
+DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 HEADERS = {
     "customers.csv": "account_number,name,currency,payment_terms_days,credit_limit,language",
     "contacts.csv": "account_number,name,phone,email,slack_user_id,preferred_channel,language",

@@ -9,11 +9,11 @@ import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.audit import record
-from bot.identity import Caller
+from bot.conversation.identity import Caller
 from bot.languages import SUPPORTED_LANGUAGES, language_named_in
-from bot.models import CONTACT_CHANNELS, Contact, ContactChange
-from bot.references import new_reference
+from bot.ledger.audit import record
+from bot.ledger.models import CONTACT_CHANNELS, Contact, ContactChange
+from bot.ledger.references import new_reference
 
 PREFERENCE_FIELDS = ("channel", "email", "phone", "language", "new_contact")
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")

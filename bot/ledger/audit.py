@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 from sqlalchemy.orm import Session
 
-from bot.models import AuditEntry
+from bot.ledger.models import AuditEntry
 
 
 def record(session: Session, *, actor: str, action: str, entity: str,

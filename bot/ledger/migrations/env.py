@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from bot.models import Base
+from bot.ledger.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -7,10 +7,10 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.audit import record
-from bot.identity import Caller
-from bot.models import HandoffRequest
-from bot.references import new_reference
+from bot.conversation.identity import Caller
+from bot.ledger.audit import record
+from bot.ledger.models import HandoffRequest
+from bot.ledger.references import new_reference
 
 HANDOFF_REASONS = ("customer_asked", "misunderstanding", "verification_locked")
 

@@ -7,20 +7,19 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from bot.app import ARApp
-from bot.importer import LedgerImportError, import_directory
-
-DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
+from bot.ledger.importer import DEMO_DATA, LedgerImportError, import_directory
+from bot.ledger.schema import migrate
+from bot.runtime.app import ARApp
 
 
 def cmd_migrate(app: ARApp, _args) -> int:
-    app.database.migrate()
+    migrate(app.database)
     print(f"ledger schema is up to date ({app.database.engine.url.render_as_string(hide_password=True)})")
     return 0
 
 
 def cmd_import(app: ARApp, args) -> int:
-    app.database.migrate()
+    migrate(app.database)
     try:
         with app.session() as session:
             report = import_directory(session, Path(args.directory))
@@ -33,15 +32,15 @@ def cmd_import(app: ARApp, args) -> int:
 
 
 def cmd_run(app: ARApp, args) -> int:
-    from bot.runner import run_assistant
+    from bot.runtime.runner import run_assistant
 
     return run_assistant(app, train_only=args.train_only)
 
 
 def cmd_eval_nlu(app: ARApp, args) -> int:
-    from bot.nlu_evaluation import (EvaluationFileError, Targets, evaluate, model_parser,
-                                    read_samples)
-    from bot.runner import ensure_model
+    from bot.nlu.evaluation import EvaluationFileError, Targets, evaluate, read_samples
+    from bot.runtime.runner import ensure_model
+    from integrations.rasa_model import model_parser  # the composition root wires in Rasa
 
     try:
         samples = [sample for path in args.files for sample in read_samples(Path(path))]

@@ -6,7 +6,7 @@ Create Date: 2026-11-23 16:51:21.555595
 """
 from alembic import op
 import sqlalchemy as sa
-import bot.models
+import bot.ledger.models
 
 
 revision = '0002'
@@ -21,7 +21,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('channel', sa.String(length=20), nullable=False),
     sa.Column('delivery_id', sa.String(length=120), nullable=False),
-    sa.Column('received_at', bot.models.AwareDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', bot.ledger.models.AwareDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('channel', 'delivery_id')
     )
@@ -31,7 +31,7 @@ def upgrade() -> None:
     sa.Column('address', sa.String(length=255), nullable=False),
     sa.Column('opted_out', sa.Boolean(), nullable=False),
     sa.Column('keyword', sa.String(length=40), nullable=True),
-    sa.Column('changed_at', bot.models.AwareDateTime(timezone=True), nullable=False),
+    sa.Column('changed_at', bot.ledger.models.AwareDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('channel', 'address')
     )
@@ -40,7 +40,7 @@ def upgrade() -> None:
     sa.Column('channel', sa.String(length=20), nullable=False),
     sa.Column('address', sa.String(length=255), nullable=False),
     sa.Column('choices', sa.JSON(), nullable=False),
-    sa.Column('offered_at', bot.models.AwareDateTime(timezone=True), nullable=False),
+    sa.Column('offered_at', bot.ledger.models.AwareDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('channel', 'address')
     )
@@ -54,9 +54,9 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('provider_message_id', sa.String(length=120), nullable=True),
-    sa.Column('created_at', bot.models.AwareDateTime(timezone=True), nullable=False),
-    sa.Column('next_attempt_at', bot.models.AwareDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', bot.models.AwareDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', bot.ledger.models.AwareDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', bot.ledger.models.AwareDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', bot.ledger.models.AwareDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:

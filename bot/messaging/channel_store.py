@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.models import ChannelDelivery, ChannelOptOut, OfferedChoices, OutboundMessage
+from bot.ledger.models import ChannelDelivery, ChannelOptOut, OfferedChoices, OutboundMessage
 
 # A failed send is retried after 30 s, 2 min, 8 min, ... and given up after this many tries.
 MAX_SEND_ATTEMPTS = 6

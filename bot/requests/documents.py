@@ -6,10 +6,10 @@ from typing import Optional
 
 from sqlalchemy.orm import Session
 
-from bot.audit import record
-from bot.identity import Caller
-from bot.models import Contact, Customer, DocumentRequest, Invoice
-from bot.references import new_reference
+from bot.conversation.identity import Caller
+from bot.ledger.audit import record
+from bot.ledger.models import Contact, Customer, DocumentRequest, Invoice
+from bot.ledger.references import new_reference
 
 
 class NoDeliveryAddress(LookupError):

@@ -10,9 +10,9 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy.orm import Session
 
-from bot.identity import Caller
-from bot.models import Customer, Invoice, Payment
-from bot.parsing import invoice_key
+from bot.conversation.identity import Caller
+from bot.conversation.parsing import invoice_key
+from bot.ledger.models import Customer, Invoice, Payment
 from bot.settings import Settings
 
 # A customer's "we paid on the 3rd" is the day they sent it; it lands days later.

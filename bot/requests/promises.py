@@ -8,11 +8,11 @@ from typing import Optional
 
 from sqlalchemy.orm import Session
 
-from bot.audit import record
-from bot.identity import Caller
-from bot.ledger import account_summary
-from bot.models import Customer, Invoice, PromiseToPay
-from bot.references import new_reference
+from bot.conversation.identity import Caller
+from bot.ledger.audit import record
+from bot.ledger.figures import account_summary
+from bot.ledger.models import Customer, Invoice, PromiseToPay
+from bot.ledger.references import new_reference
 
 
 class PromiseInputError(ValueError):

@@ -1,7 +1,7 @@
 """`python -m bot eval-nlu FILE.tsv`: how well the trained model understands unseen messages.
 
 Each text is read as the first message of a new conversation: the trained model gives the
-intent, and the conversation's language logic (bot/language_detection.py) gives the
+intent, and the conversation's language logic (bot/conversation/language_detection.py) gives the
 language the reply would be in.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
-from bot.language_detection import Detection, choose_language, langdetect_language
+from bot.conversation.language_detection import Detection, choose_language, langdetect_language
 
 HEADER = ("text", "intent", "lang")
 OUTPUT_HEADER = ("text", "intent", "predicted_intent", "confidence", "lang", "predicted_lang")
@@ -161,22 +161,6 @@ def evaluate(samples: list[Sample], parse: Parse) -> Report:
             sample, intent.get("name") or "", float(intent.get("confidence") or 0.0), language,
             baseline_lang=langdetect_language(sample.text)))
     return report
-
-
-def model_parser(model: Path) -> Parse:
-    """Parse with a trained Rasa model, in this process (no server needed)."""
-    import asyncio
-    import logging
-
-    import structlog
-    from rasa.core.agent import Agent
-
-    agent = Agent.load(str(model))
-    # Rasa logs every parse at debug level: keep the report readable.
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    logging.getLogger("rasa").setLevel(logging.WARNING)
-    loop = asyncio.new_event_loop()
-    return lambda text: loop.run_until_complete(agent.parse_message(text))
 
 
 @dataclass(frozen=True)

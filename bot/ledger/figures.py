@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Optional
 
-from bot.models import Customer, Invoice, Payment
+from bot.ledger.models import Customer, Invoice, Payment
 
 ZERO = Decimal("0")
 

@@ -8,11 +8,11 @@ from typing import Optional
 
 from sqlalchemy.orm import Session
 
-from bot.audit import record
-from bot.identity import Caller
-from bot.ledger import open_disputes
-from bot.models import Dispute, Invoice
-from bot.references import new_reference
+from bot.conversation.identity import Caller
+from bot.ledger.audit import record
+from bot.ledger.figures import open_disputes
+from bot.ledger.models import Dispute, Invoice
+from bot.ledger.references import new_reference
 
 DISPUTE_REASONS = ("pricing", "quantity", "damaged", "not_received", "duplicate", "other")
 

@@ -1,4 +1,4 @@
-"""The AR ledger's tables: what is stored; everything derived lives in bot.ledger."""
+"""The AR ledger's tables: what is stored; everything derived lives in bot.ledger.figures."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ class ARApp:
             yield session
 
     def today(self) -> date:
-        return clock.today(self.settings)
+        return clock.today(self.settings.today_override)
 
     def now(self) -> datetime:
         return clock.now()

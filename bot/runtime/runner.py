@@ -15,15 +15,15 @@ from typing import Optional
 
 from sqlalchemy import func, select
 
-from bot.app import ARApp
-from bot.importer import import_directory
-from bot.models import Customer
+from bot.ledger.importer import DEMO_DATA, import_directory
+from bot.ledger.models import Customer
+from bot.ledger.schema import migrate
+from bot.runtime.app import ARApp
 from bot.settings import PROJECT_ROOT, Settings
 
-DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 # The model depends on its data, its config and the code of our own NLU components.
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "bot/intent_model.py",
-                   "bot/language_detection.py", "bot/languages.py", "integrations/persisted.py",
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "bot/nlu/intent_model.py",
+                   "bot/conversation/language_detection.py", "bot/languages.py", "integrations/persisted.py",
                    "integrations/rasa_intent.py", "integrations/rasa_language.py",
                    "integrations/rasa_parsed_entities.py")
 START_TIMEOUT_SECONDS = 180
@@ -31,7 +31,7 @@ START_TIMEOUT_SECONDS = 180
 
 def prepare_ledger(app: ARApp) -> None:
     """Create or migrate the schema; load the demo ledger into an empty database."""
-    app.database.migrate()
+    migrate(app.database)
     with app.session() as session:
         if session.scalar(select(func.count(Customer.id))):
             return

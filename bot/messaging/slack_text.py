@@ -1,7 +1,7 @@
 """The assistant's replies as Slack messages: mrkdwn text, choices as a numbered list,
 links kept clickable, and long replies split into messages Slack shows whole.
 
-Pure functions: no Slack API, no Rasa. Cutting and numbering are bot.sms's, shared
+Pure functions: no Slack API, no Rasa. Cutting and numbering are bot.messaging.sms's, shared
 with the text-message channels.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Mapping
 
-from bot.sms import numbered_choices, segment
+from bot.messaging.sms import numbered_choices, segment
 
 # Slack truncates a message's text past 40,000 characters and advises keeping it under
 # 4,000; longer replies are split between paragraphs, sentences or words below this.

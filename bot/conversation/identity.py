@@ -9,9 +9,9 @@ from typing import Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.audit import record
-from bot.models import Contact, Customer, Invoice, VerificationAttempt, VerifiedConversation
-from bot.parsing import invoice_key, invoice_tokens
+from bot.conversation.parsing import invoice_key, invoice_tokens
+from bot.ledger.audit import record
+from bot.ledger.models import Contact, Customer, Invoice, VerificationAttempt, VerifiedConversation
 from bot.settings import Settings
 
 # Channels whose connector proves the sender: the provider signs each request and the

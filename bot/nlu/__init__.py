@@ -1,0 +1,1 @@
+"""The intent model and its evaluation command."""

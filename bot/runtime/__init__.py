@@ -1,0 +1,1 @@
+"""Running the assistant: the application object, the server runner and the command line."""

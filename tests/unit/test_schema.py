@@ -1,0 +1,31 @@
+"""The ledger's schema history: a database made before bot/ had rooms still migrates."""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+
+from sqlalchemy import select, text
+
+from bot.db import Database
+from bot.ledger.figures import account_summary
+from bot.ledger.models import Customer
+from bot.ledger.schema import migrate
+from bot.settings import PROJECT_ROOT
+
+# Made by the code before the move (bot/db.py migrating bot/migrations, then the demo import).
+BEFORE_ROOMS = PROJECT_ROOT / "tests" / "fixtures" / "ledger_before_rooms.db"
+
+
+def test_a_ledger_made_by_the_previous_layout_migrates_and_keeps_its_data(tmp_path, today):
+    path = tmp_path / "ar.db"
+    shutil.copy(BEFORE_ROOMS, path)
+    database = Database(f"sqlite:///{path}")
+    migrate(database)
+    with database.session() as session:
+        head = session.execute(text("select version_num from alembic_version")).scalar_one()
+        acme = session.scalars(select(Customer).where(Customer.account_number == "ACME-001")).one()
+        summary = account_summary(acme, today)
+    assert head == "0002"
+    assert summary.open_total > Decimal("0") and summary.open_invoice_count > 0
+    database.engine.dispose()
