@@ -20,7 +20,7 @@ LAYERS = {
     "requests": 3, "messaging": 3, "nlu": 3,
     "runtime": 4,
 }
-FRAMEWORKS = ("rasa", "rasa_sdk", "twilio", "slack_sdk", "slack_bolt", "sanic")
+FRAMEWORKS = ("rasa", "rasa_sdk", "twilio", "slack_sdk", "slack_bolt")
 EDGES = ("actions", "integrations", "tests")
 # The command line is the composition root: it alone may wire an edge (a Rasa model) in.
 WIRES_EDGES = {"bot.runtime.cli": {"integrations.rasa_model"}}
