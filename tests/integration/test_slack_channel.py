@@ -15,16 +15,12 @@ import urllib.request
 from unittest import mock
 
 import pytest
-from sqlalchemy import select
 
-from bot.conversation import formatting
-from bot.ledger.figures import account_summary
-from bot.ledger.models import Customer
 from bot.messaging import channel_store
 from bot.runtime.app import ARApp
 from integrations.slack_api import thread_address
-from tests.conftest import BUSINESS_DATE
 from tests.fakes.slack_api import FakeSlackAPI, SlackUser
+from tests.integration.figures import open_total
 
 pytestmark = pytest.mark.servers
 
@@ -51,15 +47,6 @@ def slack():
 @pytest.fixture(scope="module")
 def ledger(assistant) -> ARApp:
     return ARApp(assistant)
-
-
-def open_total(app: ARApp, account_number: str) -> str:
-    """What the ledger says the account owes, as the assistant writes it."""
-    with app.session() as session:
-        customer = session.scalars(select(Customer).where(
-            Customer.account_number == account_number)).one()
-        summary = account_summary(customer, BUSINESS_DATE)
-        return formatting.money(summary.open_total, customer.currency, customer.language)
 
 
 class SlackChannel:
