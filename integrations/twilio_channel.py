@@ -29,6 +29,7 @@ from bot.messaging import channel_store, sms
 from bot.runtime.app import ARApp
 from bot.settings import Settings, get_settings
 from integrations.outbox import Courier, masked
+from integrations.rasa_tracker import conversation_language
 from integrations.twilio_sender import TwilioSender, outbox_channel
 
 logger = logging.getLogger(__name__)
@@ -269,11 +270,6 @@ class TwilioMessagingInput(InputChannel):
                                           inbound.body)
         return choice["payload"] if choice and choice.get("payload") else inbound.body
 
-    async def _conversation_language(self, request: Request, sender: str) -> Optional[str]:
-        agent = getattr(request.app.ctx, "agent", None)
-        tracker = await agent.tracker_store.retrieve(sender) if agent else None
-        return tracker.get_slot("language") if tracker else None
-
     async def _turn(self, inbound: Inbound, request: Request,
                     on_new_message: Callable[[UserMessage], Awaitable[Any]],
                     language: Optional[str]) -> None:
@@ -283,7 +279,7 @@ class TwilioMessagingInput(InputChannel):
         await on_new_message(UserMessage(self._bot_text(inbound), collector, inbound.sender,
                                          input_channel=CHANNEL, metadata=metadata))
         if any(m.get("buttons") for m in collector.messages):
-            language = await self._conversation_language(request, inbound.sender) or language
+            language = await conversation_language(request, inbound.sender) or language
         await self.reply(inbound.sender, collector.messages, language)
 
     async def handle(self, inbound: Inbound, request: Request,
@@ -301,7 +297,7 @@ class TwilioMessagingInput(InputChannel):
             await self._send(inbound.sender, triage.answer, triage.despite_opt_out)
         elif triage.to_bot and not inbound.body:
             # In the language the conversation is in, else the contact's.
-            language = await self._conversation_language(request, inbound.sender) or language
+            language = await conversation_language(request, inbound.sender) or language
             await self._send(inbound.sender, sms.not_text_reply(language))
         elif triage.to_bot:
             await self._turn(inbound, request, on_new_message, language)
