@@ -1,0 +1,86 @@
+"""No secret on a command line or in a log: the servers started as `make run` starts them,
+with every secret set, and what anyone on the machine can read (every process's command
+line) and what the servers wrote, searched for each of them."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import urllib.error
+import urllib.request
+from pathlib import Path
+from unittest import mock
+
+import pytest
+
+pytestmark = pytest.mark.servers
+
+# The `assistant` fixture (real Rasa and action servers) comes from tests/integration/conftest.py.
+
+SECRETS = {"TWILIO_AUTH_TOKEN": secrets.token_hex(16),
+           "SLACK_SIGNING_SECRET": secrets.token_hex(16),
+           "SLACK_BOT_TOKEN": "xoxb-" + secrets.token_hex(12),
+           "WEBCHAT_SECRET": secrets.token_urlsafe(24)}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def every_secret_set():
+    env = {**SECRETS, "TWILIO_ACCOUNT_SID": "AC" + "1" * 32}
+    with mock.patch.dict(os.environ, env):
+        yield
+
+
+def every_command_line() -> dict[int, str]:
+    """The command line of every process on the machine, as `ps` shows it to anyone."""
+    lines = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                lines[int(entry.name)] = (entry / "cmdline").read_bytes().replace(
+                    b"\0", b" ").decode(errors="replace")
+            except OSError:  # the process ended meanwhile
+                pass
+    return lines
+
+
+def api_status(settings, token: str | None) -> tuple[int, str]:
+    query = f"?token={token}" if token is not None else ""
+    try:
+        with urllib.request.urlopen(
+                f"http://127.0.0.1:{settings.rasa_port}/status{query}", timeout=30) as reply:
+            return reply.status, reply.read().decode()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read().decode()
+
+
+def all_secrets(settings) -> dict[str, str]:
+    return {**SECRETS, "RASA_AUTH_TOKEN": settings.rasa_auth_token}
+
+
+def test_the_api_refuses_a_wrong_or_missing_token_and_accepts_the_right_one(assistant):
+    wrong_status, wrong_page = api_status(assistant, "not-the-token")
+    missing_status, _ = api_status(assistant, None)
+    right_status, _ = api_status(assistant, assistant.rasa_auth_token)
+    assert (wrong_status, missing_status, right_status) == (401, 401, 200)
+    assert assistant.rasa_auth_token not in wrong_page
+
+
+def test_no_secret_is_on_any_command_line(assistant):
+    lines = every_command_line()
+    rasa_servers = [pid for pid, line in lines.items()
+                    if f"--port {assistant.rasa_port}" in line and "--enable-api" in line]
+    assert rasa_servers, "the Rasa server of this test was not found among the processes"
+    for name, value in all_secrets(assistant).items():
+        showing = [pid for pid, line in lines.items() if value in line]
+        assert showing == [], f"{name} is on the command line of process(es) {showing}"
+
+
+def test_no_secret_is_in_the_server_logs(assistant):
+    api_status(assistant, "not-the-token")
+    api_status(assistant, assistant.rasa_auth_token)
+    logs = sorted((assistant.state_dir / "logs").glob("*.log"))
+    assert {p.name for p in logs} == {"actions.log", "rasa.log"}
+    text = "\n".join(p.read_text(errors="replace") for p in logs)
+    assert "Rasa server is up and running" in text  # the log is the server's
+    for name, value in all_secrets(assistant).items():
+        assert value not in text, f"{name} is in the server logs"
