@@ -110,6 +110,12 @@ def test_a_thread_reply_and_its_broadcast_are_answered_in_the_thread():
     assert shapes_message(broadcast).thread_ts == "1790000000.000001"
 
 
+def test_a_me_message_is_a_person_writing():
+    event = {**shapes.user_message(PETER, "is waiting for the statement", SHARED),
+             "subtype": "me_message"}
+    assert shapes_message(event).text == "is waiting for the statement"
+
+
 def test_a_slack_connect_message_is_from_the_writers_own_workspace():
     message = customer_message(shapes.envelope(
         shapes.slack_connect(PETER, "what do we owe?", SHARED), shared=True))

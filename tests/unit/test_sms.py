@@ -322,6 +322,7 @@ def test_blank_parameters_are_part_of_what_twilio_signed():
     assert not _signed(_request({**form, "FromCity": "PARIS"}, signature))
     assert not _signed(_request({k: v for k, v in form.items() if k != "FromZip"},
                                 signature))
+    assert not _signed(_request({**form, "ToCity": ""}, signature))  # one added, blank
 
 
 def test_repeated_parameters_are_signed_with_every_value():
