@@ -4,14 +4,22 @@ line) and what the servers wrote, searched for each of them."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import os
 import secrets
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from unittest import mock
 
 import pytest
+from twilio.request_validator import RequestValidator
+
+from tests.fakes import slack_events as shapes
 
 pytestmark = pytest.mark.servers
 
@@ -23,9 +31,15 @@ SECRETS = {"TWILIO_AUTH_TOKEN": secrets.token_hex(16),
            "WEBCHAT_SECRET": secrets.token_urlsafe(24)}
 
 
+PUBLIC_BASE_URL = "https://ar.example.com"
+NOWHERE = "http://127.0.0.1:9"  # nothing listens: every send fails, and is logged
+
+
 @pytest.fixture(scope="module", autouse=True)
 def every_secret_set():
-    env = {**SECRETS, "TWILIO_ACCOUNT_SID": "AC" + "1" * 32}
+    env = {**SECRETS, "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+           "TWILIO_FROM_NUMBER": "+15005550006", "TWILIO_API_BASE_URL": NOWHERE,
+           "SLACK_API_BASE_URL": NOWHERE + "/api/", "PUBLIC_BASE_URL": PUBLIC_BASE_URL}
     with mock.patch.dict(os.environ, env):
         yield
 
@@ -75,12 +89,59 @@ def test_no_secret_is_on_any_command_line(assistant):
         assert showing == [], f"{name} is on the command line of process(es) {showing}"
 
 
+def post(settings, path: str, body: bytes, headers: dict[str, str]) -> int:
+    request = urllib.request.Request(f"http://127.0.0.1:{settings.rasa_port}{path}", body,
+                                     headers)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            return reply.status
+    except urllib.error.HTTPError as refused:
+        return refused.code
+
+
+def text_a_question_and_fail_to_answer(settings) -> None:
+    """A signed Twilio webhook (and a forged one); the reply's send fails."""
+    fields = {"MessageSid": "SM" + secrets.token_hex(16), "From": "+14155550101",
+              "To": "+15005550006", "Body": "what do we owe?", "FromCity": ""}
+    path = "/webhooks/twilio/webhook"
+    signature = RequestValidator(SECRETS["TWILIO_AUTH_TOKEN"]).compute_signature(
+        PUBLIC_BASE_URL + path, fields)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    body = urllib.parse.urlencode(fields).encode()
+    assert post(settings, path, body, {**form, "X-Twilio-Signature": signature}) == 200
+    assert post(settings, path, body, {**form, "X-Twilio-Signature": "Zm9yZ2Vk"}) == 403
+
+
+def slack_a_question_and_fail_to_answer(settings) -> None:
+    """A signed Slack event (and a forged one); the reply's post fails."""
+    body = json.dumps(shapes.envelope(shapes.user_message(
+        "U03INITECH", "what do we owe?", "C0SECRETS"))).encode()
+    ts = str(int(time.time()))
+    signature = "v0=" + hmac.new(SECRETS["SLACK_SIGNING_SECRET"].encode(),
+                                 f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
+    headers = {"Content-Type": "application/json", "X-Slack-Request-Timestamp": ts}
+    path = "/webhooks/slack/webhook"
+    assert post(settings, path, body, {**headers, "X-Slack-Signature": signature}) == 200
+    assert post(settings, path, body, {**headers, "X-Slack-Signature": "v0=00"}) == 403
+
+
 def test_no_secret_is_in_the_server_logs(assistant):
     api_status(assistant, "not-the-token")
     api_status(assistant, assistant.rasa_auth_token)
+    text_a_question_and_fail_to_answer(assistant)
+    slack_a_question_and_fail_to_answer(assistant)
     logs = sorted((assistant.state_dir / "logs").glob("*.log"))
     assert {p.name for p in logs} == {"actions.log", "rasa.log"}
-    text = "\n".join(p.read_text(errors="replace") for p in logs)
+
+    def logged() -> str:
+        return "\n".join(p.read_text(errors="replace") for p in logs)
+
+    deadline = time.monotonic() + 90  # Slack's answer is worked out in the background
+    while not ("sms send to" in logged() and "slack send to" in logged()) \
+            and time.monotonic() < deadline:
+        time.sleep(0.5)
+    text = logged()
     assert "Rasa server is up and running" in text  # the log is the server's
+    assert "sms send to" in text and "slack send to" in text  # both sends failed, logged
     for name, value in all_secrets(assistant).items():
         assert value not in text, f"{name} is in the server logs"
