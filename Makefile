@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test train validate clean
+.PHONY: run test train validate clean system-packages
 
 $(STAMP): requirements.txt constraints.txt
 	@test -x $(PY) || { \
@@ -17,8 +17,13 @@ $(STAMP): requirements.txt constraints.txt
 run: $(STAMP)
 	$(PY) -m bot run
 
-test: $(STAMP)
+# First what the suite needs from the system (chromium): installed as root, else one line
+# saying what to install, before the long steps start.
+test: system-packages $(STAMP)
 	$(PY) -m pytest
+
+system-packages:
+	@sh scripts/system-packages.sh
 
 train: $(STAMP)
 	$(PY) -m bot run --train-only

@@ -30,7 +30,7 @@ from bot.settings import Settings, get_settings
 from integrations.outbox import Courier
 from integrations.slack_api import SlackWebApi
 from integrations.slack_conversation import CHANNEL, SlackConversation
-from integrations.slack_events import SlackMessage, customer_message
+from integrations.slack_events import NotAnEvent, SlackMessage, check_shape, customer_message
 
 logger = logging.getLogger(__name__)
 
@@ -81,11 +81,11 @@ class SlackCustomerInput(InputChannel):
         self._answering: set[asyncio.Task] = set()
         self._retrying: Optional[asyncio.Task] = None
 
-    def _answer_in_background(self, message: SlackMessage, on_new_message: OnNewMessage
-                              ) -> None:
+    def _answer_in_background(self, message: SlackMessage, on_new_message: OnNewMessage,
+                              request: Request) -> None:
         async def answer() -> None:
             try:
-                await self.conversation.answer(message, on_new_message)
+                await self.conversation.answer(message, on_new_message, request)
             except Exception:
                 logger.exception("Slack: answering the message %s failed",
                                  message.delivery_id)
@@ -127,7 +127,8 @@ class SlackCustomerInput(InputChannel):
     async def receive(self, request: Request,
                       on_new_message: OnNewMessage):
         """Slack's request answered: 403 unless configured and signed, the challenge of
-        a url_verification, 400 for what is not JSON, else 200 at once."""
+        a url_verification, 400 for what is not JSON or not an Events API request (no
+        type, an event_callback without an event), else 200 at once."""
         if not self.configured:
             logger.warning("Slack request refused: the Slack channel is not configured")
             return response.text("Slack is not configured", status=403)
@@ -138,8 +139,11 @@ class SlackCustomerInput(InputChannel):
             payload = json.loads(request.body)
         except ValueError:
             return response.text("expected a JSON body", status=400)
-        if not isinstance(payload, dict):
-            return response.text("expected a JSON object", status=400)
+        try:
+            check_shape(payload)
+        except NotAnEvent as wrong:
+            logger.warning("Slack request refused: %s", wrong)
+            return response.text(str(wrong), status=400)
         if payload.get("type") == "url_verification":
             return response.json({"challenge": payload.get("challenge")})
         return await self._acknowledge(payload, request, on_new_message)
@@ -153,5 +157,5 @@ class SlackCustomerInput(InputChannel):
             logger.info("Slack event %s already handled (retry %s): acknowledged only",
                         event_id, request.headers.get("X-Slack-Retry-Num", "-"))
         elif message is not None:
-            self._answer_in_background(message, on_new_message)
+            self._answer_in_background(message, on_new_message, request)
         return response.text("")

@@ -1,21 +1,24 @@
 """One customer message from Slack, answered: who wrote it (by Slack user id, else by
-the email Slack confirmed), what the assistant says, and the replies queued in the
+the email Slack confirmed), what the assistant says (a file shared without a word gets
+"I can only read text", in the conversation's language), and the replies queued in the
 outbox for the message's thread and delivered in order."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Optional
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from bot import clock
-from bot.conversation.identity import identify, link_slack_user_by_email
+from bot.conversation.identity import Caller, identify, link_slack_user_by_email
 from bot.messaging import channel_store
+from bot.messaging.sms import not_text_reply
 from bot.messaging.slack_text import choices_offered, slack_messages
 from bot.runtime.app import ARApp
 from integrations.outbox import Courier
+from integrations.rasa_tracker import conversation_language
 from integrations.slack_api import SlackWebApi, thread_address
 from integrations.slack_events import SlackMessage
 
@@ -49,8 +52,20 @@ class SlackConversation:
         self.app, self.api, self.courier = app, api, courier
 
     async def answer(self, message: SlackMessage,
-                     on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        await self._recognise(message.user)
+                     on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                     request: Any = None) -> None:
+        caller = await self._recognise(message.user)
+        if not message.text:  # a file shared without a word: nothing for the assistant
+            language = (await conversation_language(request, message.user)
+                        or (caller.language if caller else None))
+            await asyncio.to_thread(self._queue, message, [{"text": not_text_reply(language)}],
+                                    False)
+        else:
+            await self._converse(message, on_new_message)
+        await self.courier.deliver(CHANNEL, thread_address(message.channel, message.thread_ts))
+
+    async def _converse(self, message: SlackMessage,
+                        on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         choice = await asyncio.to_thread(in_session, self.app, channel_store.chosen, CHANNEL,
                                          message.user, message.text)
         replies = TurnReplies()
@@ -59,27 +74,33 @@ class SlackConversation:
             input_channel=CHANNEL, message_id=message.delivery_id,
             metadata=message.metadata()))
         await asyncio.to_thread(self._queue, message, replies.messages)
-        await self.courier.deliver(CHANNEL, thread_address(message.channel, message.thread_ts))
 
-    async def _recognise(self, user: str) -> None:
-        """Tie a Slack user not yet on file to the contact with their confirmed email."""
-        if await asyncio.to_thread(in_session, self.app, identify, user, CHANNEL, clock.now()):
-            return
+    async def _recognise(self, user: str) -> Optional[Caller]:
+        """Who the Slack user is; one not yet on file is tied to the contact with their
+        confirmed email."""
+        caller = await asyncio.to_thread(in_session, self.app, identify, user, CHANNEL,
+                                         clock.now())
+        if caller:
+            return caller
         try:
             email = await self.api.verified_email(user)
         except Exception as error:  # Slack unreachable: answer as to an unknown user
             logger.warning("Slack users.info for %s failed (%s)", user, type(error).__name__)
-            return
-        if email and await asyncio.to_thread(in_session, self.app, link_slack_user_by_email,
-                                             user, email):
+            return None
+        caller = email and await asyncio.to_thread(in_session, self.app,
+                                                   link_slack_user_by_email, user, email)
+        if caller:
             logger.info("Slack user %s recognised by their confirmed email", user)
+        return caller or None
 
-    def _queue(self, message: SlackMessage, bot_messages: list[dict[str, Any]]) -> None:
+    def _queue(self, message: SlackMessage, bot_messages: list[dict[str, Any]],
+               offer_choices: bool = True) -> None:
         bodies = slack_messages(bot_messages, self.app.settings.slack_max_message_chars)
         now = clock.now()
         with self.app.session() as session:
             channel_store.queue_replies(
                 session, CHANNEL, thread_address(message.channel, message.thread_ts), bodies,
                 now, thread=message.thread_ts)
-            channel_store.offer_choices(session, CHANNEL, message.user,
-                                        choices_offered(bot_messages), now)
+            if offer_choices:  # a turn's choices replace those offered before
+                channel_store.offer_choices(session, CHANNEL, message.user,
+                                            choices_offered(bot_messages), now)

@@ -1,7 +1,8 @@
 """Rasa input channel for Twilio messaging: SMS and WhatsApp (`whatsapp:+...` senders) on
 one webhook, POST /webhooks/twilio/webhook.
 
-Every request must carry a valid X-Twilio-Signature for PUBLIC_BASE_URL + its path; a
+Every request must carry a valid X-Twilio-Signature for PUBLIC_BASE_URL + its path,
+computed over the form exactly as posted (blank values and repeated names included); a
 MessageSid already seen is acknowledged and not answered again; carrier keywords (STOP,
 START, HELP and their es/fr/de/pt equivalents) are handled here and never reach the bot;
 replies are segmented for the channel, buttons become numbered choices, and everything
@@ -14,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Iterable, NamedTuple, Optional
+from typing import Any, Awaitable, Callable, Iterable, Iterator, NamedTuple, Optional
+from urllib.parse import parse_qsl
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -27,6 +29,7 @@ from bot.messaging import channel_store, sms
 from bot.runtime.app import ARApp
 from bot.settings import Settings, get_settings
 from integrations.outbox import Courier, masked
+from integrations.rasa_tracker import conversation_language
 from integrations.twilio_sender import TwilioSender, outbox_channel
 
 logger = logging.getLogger(__name__)
@@ -42,7 +45,37 @@ def twiml(status: int = 200) -> HTTPResponse:
     return response.text(EMPTY_TWIML, status=status, content_type="text/xml")
 
 
-def signed_by_twilio(request: Request, settings: Settings) -> bool:
+class PostedForm:
+    """A form as it was posted: every name with all its values in order, blank ones
+    kept. sanic's request.form drops blank values, and Twilio's signature covers them
+    (`FromCity=`, `Body=` on a picture), so the signature is checked over this."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]]):
+        self._values: dict[str, list[str]] = {}
+        for name, value in pairs:
+            self._values.setdefault(name, []).append(value)
+
+    @classmethod
+    def of(cls, request: Request) -> "PostedForm":
+        body = (request.body or b"").decode("utf-8", errors="replace")
+        return cls(parse_qsl(body, keep_blank_values=True))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def getall(self, name: str) -> list[str]:
+        """Every value posted under name (what RequestValidator signs, as for Flask)."""
+        return list(self._values[name])
+
+    def first(self, name: str) -> str:
+        values = self._values.get(name)
+        return values[0].strip() if values else ""
+
+
+def signed_by_twilio(request: Request, form: PostedForm, settings: Settings) -> bool:
     """Whether X-Twilio-Signature matches the public URL Twilio called and the form."""
     signature = request.headers.get("X-Twilio-Signature")
     if not signature:
@@ -50,27 +83,26 @@ def signed_by_twilio(request: Request, settings: Settings) -> bool:
     url = settings.public_base_url.rstrip("/") + request.path
     if request.query_string:
         url += "?" + request.query_string
-    form = {name: values[0] for name, values in (request.form or {}).items()}
     return RequestValidator(settings.twilio_auth_token).validate(url, form, signature)
 
 
 @dataclass(frozen=True)
 class Inbound:
-    """One message Twilio delivered."""
+    """One message Twilio delivered. Media, a WhatsApp location or contact card come
+    with an empty Body: only the text is read."""
 
     message_sid: str
     sender: str
     body: str
     media_count: int
+    message_type: str = ""
 
     @classmethod
-    def from_form(cls, form) -> "Inbound":
-        def field(name: str) -> str:
-            return (form.get(name) or "").strip()
-
-        count = field("NumMedia")
-        return cls(field("MessageSid") or field("SmsMessageSid"), field("From"),
-                   field("Body"), int(count) if count.isdigit() else 0)
+    def from_form(cls, form: PostedForm) -> "Inbound":
+        count = form.first("NumMedia")
+        return cls(form.first("MessageSid") or form.first("SmsMessageSid"),
+                   form.first("From"), form.first("Body"),
+                   int(count) if count.isdigit() else 0, form.first("MessageType"))
 
     @property
     def channel(self) -> str:
@@ -238,21 +270,16 @@ class TwilioMessagingInput(InputChannel):
                                           inbound.body)
         return choice["payload"] if choice and choice.get("payload") else inbound.body
 
-    async def _conversation_language(self, request: Request, sender: str) -> Optional[str]:
-        agent = getattr(request.app.ctx, "agent", None)
-        tracker = await agent.tracker_store.retrieve(sender) if agent else None
-        return tracker.get_slot("language") if tracker else None
-
     async def _turn(self, inbound: Inbound, request: Request,
                     on_new_message: Callable[[UserMessage], Awaitable[Any]],
                     language: Optional[str]) -> None:
         collector = TwilioCollector()
         metadata = {"message_sid": inbound.message_sid, "channel": inbound.channel,
-                    "num_media": inbound.media_count}
+                    "num_media": inbound.media_count, "message_type": inbound.message_type}
         await on_new_message(UserMessage(self._bot_text(inbound), collector, inbound.sender,
                                          input_channel=CHANNEL, metadata=metadata))
         if any(m.get("buttons") for m in collector.messages):
-            language = await self._conversation_language(request, inbound.sender) or language
+            language = await conversation_language(request, inbound.sender) or language
         await self.reply(inbound.sender, collector.messages, language)
 
     async def handle(self, inbound: Inbound, request: Request,
@@ -269,6 +296,8 @@ class TwilioMessagingInput(InputChannel):
         if triage.answer:
             await self._send(inbound.sender, triage.answer, triage.despite_opt_out)
         elif triage.to_bot and not inbound.body:
+            # In the language the conversation is in, else the contact's.
+            language = await conversation_language(request, inbound.sender) or language
             await self._send(inbound.sender, sms.not_text_reply(language))
         elif triage.to_bot:
             await self._turn(inbound, request, on_new_message, language)
@@ -300,11 +329,12 @@ class TwilioMessagingInput(InputChannel):
                 logger.warning("Twilio webhook refused: Twilio is not configured "
                                "(set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)")
                 return response.text("Twilio is not configured", status=403)
-            if not signed_by_twilio(request, self.settings):
+            form = PostedForm.of(request)
+            if not signed_by_twilio(request, form, self.settings):
                 logger.warning("Twilio webhook refused: missing or invalid "
                                "X-Twilio-Signature (check PUBLIC_BASE_URL)")
                 return response.text("invalid signature", status=403)
-            inbound = Inbound.from_form(request.form)
+            inbound = Inbound.from_form(form)
             if not inbound.sender:
                 return response.text("missing From", status=400)
             try:

@@ -18,7 +18,6 @@ DEFAULT_MAX_MESSAGE_CHARS = 4000
 
 _URL = re.compile(r"https?://[^\s<>]+[^\s<>.,;:!?)\]'\"]")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
-_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 
 def escape(text: str) -> str:
@@ -69,7 +68,3 @@ def choices_offered(messages: Iterable[Mapping[str, Any]]) -> list[dict]:
                        for b in buttons]
     return offered
 
-
-def without_mentions(text: str) -> str:
-    """What a customer wrote, without the <@U123> mentions that address the bot."""
-    return " ".join(_MENTION.sub(" ", text).split())

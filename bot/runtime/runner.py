@@ -81,9 +81,12 @@ def auth_token(settings: Settings) -> str:
 
 
 def server_environment(settings: Settings) -> dict[str, str]:
-    """What endpoints.yml and the action server read, derived from our settings."""
+    """What endpoints.yml and the servers read, derived from our settings. Secrets travel
+    here, in the environment (readable only by the servers' owner), never on a command
+    line, which `ps` shows to everyone on the machine."""
     return {
         **os.environ,
+        "RASA_AUTH_TOKEN": auth_token(settings),
         "ACTION_SERVER_URL": settings.action_server_url,
         "TRACKER_STORE_URL": settings.tracker_store_url,
         # The action server trusts what Rasa tells it, so only Rasa may reach it.
@@ -121,11 +124,11 @@ def start_servers(settings: Settings, model: Path, log_dir: Optional[Path] = Non
 
     actions = spawn("actions", ["rasa_sdk", "--actions", "actions",
                                 "--port", str(settings.action_port)])
-    rasa = spawn("rasa", ["rasa", "run", "--model", str(model),
+    # `rasa run` with the API token read from RASA_AUTH_TOKEN (integrations/rasa_server.py)
+    rasa = spawn("rasa", ["integrations.rasa_server", "--model", str(model),
                           "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
                           "--interface", settings.rasa_interface,
-                          "--port", str(settings.rasa_port), "--enable-api",
-                          "--auth-token", auth_token(settings), "--cors", "*"])
+                          "--port", str(settings.rasa_port), "--enable-api", "--cors", "*"])
     processes = [actions, rasa]
     health = [f"http://127.0.0.1:{settings.action_port}/health",
               f"http://127.0.0.1:{settings.rasa_port}/"]

@@ -4,6 +4,7 @@ ledger in SQLite (one per test module), at the demo business date."""
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 from unittest import mock
 
@@ -26,7 +27,8 @@ def assistant(tmp_path_factory, trained_model):
     state = tmp_path_factory.mktemp("state")
     env = {"AR_STATE_DIR": str(state), "AR_TODAY": BUSINESS_DATE.isoformat(),
            "RASA_PORT": str(free_port()), "ACTION_SERVER_PORT": str(free_port()),
-           "RASA_AUTH_TOKEN": "integration-secret"}
+           # Its own token: a secret no other process on the machine could show.
+           "RASA_AUTH_TOKEN": "integration-" + secrets.token_urlsafe(16)}
     with mock.patch.dict(os.environ, env):
         settings = load_settings()
         app = ARApp(settings)

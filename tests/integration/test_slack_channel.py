@@ -15,16 +15,13 @@ import urllib.request
 from unittest import mock
 
 import pytest
-from sqlalchemy import select
 
-from bot.conversation import formatting
-from bot.ledger.figures import account_summary
-from bot.ledger.models import Customer
 from bot.messaging import channel_store
 from bot.runtime.app import ARApp
 from integrations.slack_api import thread_address
-from tests.conftest import BUSINESS_DATE
+from tests.fakes import slack_events as shapes
 from tests.fakes.slack_api import FakeSlackAPI, SlackUser
+from tests.integration.figures import open_total
 
 pytestmark = pytest.mark.servers
 
@@ -51,15 +48,6 @@ def slack():
 @pytest.fixture(scope="module")
 def ledger(assistant) -> ARApp:
     return ARApp(assistant)
-
-
-def open_total(app: ARApp, account_number: str) -> str:
-    """What the ledger says the account owes, as the assistant writes it."""
-    with app.session() as session:
-        customer = session.scalars(select(Customer).where(
-            Customer.account_number == account_number)).one()
-        summary = account_summary(customer, BUSINESS_DATE)
-        return formatting.money(summary.open_total, customer.currency, customer.language)
 
 
 class SlackChannel:
@@ -93,16 +81,17 @@ class SlackChannel:
     def thread(self, thread_ts: str) -> list[str]:
         return [p.text for p in self.slack.posts(self.id) if p.thread_ts == thread_ts]
 
-    def answer_to(self, payload: dict) -> str:
-        """The whole answer posted in the message's thread, once it has come."""
+    def answer_to(self, payload: dict, posted_before: int = 0) -> str:
+        """The whole answer posted in the message's thread, once it has come (after the
+        posted_before posts already in that thread)."""
         thread_ts = payload["event"].get("thread_ts") or payload["event"]["ts"]
         deadline = time.monotonic() + REPLY_DEADLINE
         # A turn's replies are all queued before the first is posted: once one is in
         # the thread, the answer is whole when nothing for the thread waits in the outbox.
-        while not (self.thread(thread_ts) and not self._waiting(thread_ts)) \
-                and time.monotonic() < deadline:
+        while not (len(self.thread(thread_ts)) > posted_before
+                   and not self._waiting(thread_ts)) and time.monotonic() < deadline:
             time.sleep(0.2)
-        return " ".join(self.thread(thread_ts))
+        return " ".join(self.thread(thread_ts)[posted_before:])
 
     def _waiting(self, thread_ts: str) -> bool:
         with self.app.session() as session:
@@ -228,3 +217,103 @@ def test_a_failed_post_to_slack_is_retried_until_delivered(ledger, slack):
     assert slack.failed_posts == failed_before + 2
     assert f"Initech Ltd has {open_total(ledger, 'INITECH-003')} open" in reply
     assert reply.index("Initech Ltd has") < reply.index("Aging: current")
+
+
+# --- the shapes Slack really sends (tests/fakes/slack_events.py) --------------------------
+
+def test_a_rich_text_message_with_a_mention_and_a_link_is_answered(ledger, slack):
+    shared = channel(ledger, slack, "richtext")
+    question = shapes.envelope(shapes.user_message(
+        "U03INITECH", "<@U0ARBOT> what's our balance? we pay from "
+                      "<https://pay.initech.example|pay.initech.example>", shared.id,
+        blocks=shapes.rich_text({"type": "user", "user_id": "U0ARBOT"},
+                                {"type": "text", "text": " what's our balance? we pay from "},
+                                {"type": "link", "url": "https://pay.initech.example",
+                                 "text": "pay.initech.example"})))
+    assert shared.deliver(question) == 200
+    assert f"Initech Ltd has {open_total(ledger, 'INITECH-003')} open" in shared.answer_to(
+        question)
+
+
+def test_a_file_shared_with_a_question_gets_the_question_answered(ledger, slack):
+    shared = channel(ledger, slack, "filequestion")
+    question = shapes.envelope(shapes.file_share("U03INITECH", "how much do we owe?",
+                                                 shared.id))
+    assert shared.deliver(question) == 200
+    assert f"Initech Ltd has {open_total(ledger, 'INITECH-003')} open" in shared.answer_to(
+        question)
+
+
+def test_a_file_shared_without_a_word_gets_the_text_only_reply(ledger, slack):
+    shared = channel(ledger, slack, "fileonly")
+    upload = shapes.envelope(shapes.file_share("U03INITECH", "", shared.id))
+    assert shared.deliver(upload) == 200
+    assert shared.answer_to(upload) == "Sorry, I can only read text. Please type your question."
+
+
+def test_the_text_only_reply_is_in_the_language_of_the_conversation(ledger, slack):
+    shared = channel(ledger, slack, "filespanish")  # Jane's contact language is English
+    assert "Acme Corporation" in shared.says("U01ACMEJANE",
+                                             "Hola, ¿cuánto debemos en total ahora mismo?")
+    upload = shapes.envelope(shapes.file_share("U01ACMEJANE", "", shared.id))
+    assert shared.deliver(upload) == 200
+    assert shared.answer_to(upload) == (
+        "Lo siento, solo puedo leer texto. Escriba su pregunta, por favor.")
+
+
+def test_a_thread_reply_is_answered_in_that_thread(ledger, slack):
+    shared = channel(ledger, slack, "threadreply")
+    first = shared.event("U03INITECH", "hello")
+    assert shared.deliver(first) == 200 and shared.answer_to(first)
+    reply = shapes.envelope(shapes.user_message("U03INITECH", "what do we owe?", shared.id,
+                                                thread_ts=first["event"]["ts"]))
+    greeting = len(shared.thread(first["event"]["ts"]))
+    assert shared.deliver(reply) == 200
+    assert "Initech Ltd has" in shared.answer_to(reply, posted_before=greeting)
+    assert {p.thread_ts for p in slack.posts(shared.id)} == {first["event"]["ts"]}
+
+
+def test_a_slack_connect_message_from_the_customers_workspace_is_answered(ledger, slack):
+    shared = channel(ledger, slack, "connect")
+    question = shapes.envelope(shapes.slack_connect("U03INITECH", "what's our balance?",
+                                                    shared.id), shared=True)
+    assert shared.deliver(question) == 200
+    assert f"Initech Ltd has {open_total(ledger, 'INITECH-003')} open" in shared.answer_to(
+        question)
+
+
+def test_a_mention_sent_as_message_and_app_mention_is_answered_once(ledger, slack):
+    shared = channel(ledger, slack, "realmention")
+    post = shapes.user_message("U03INITECH", "<@U0ARBOT> what do we owe?", shared.id)
+    assert shared.deliver(shapes.envelope(shapes.app_mention(post))) == 200
+    assert shared.deliver(shapes.envelope(post)) == 200
+    retry = shapes.envelope(post)
+    assert shared.deliver(retry, headers={"X-Slack-Retry-Num": "1",
+                                          "X-Slack-Retry-Reason": "http_timeout"}) == 200
+    assert "Initech Ltd has" in shared.answer_to(retry)
+    later = shared.event("U03INITECH", "thanks")
+    assert shared.deliver(later) == 200 and shared.answer_to(later)
+    assert " ".join(shared.thread(post["ts"])).count("Initech Ltd has") == 1
+
+
+@pytest.mark.parametrize("make", [
+    lambda c: shapes.message_changed("U03INITECH", "what do we owe", "what do we owe?", c),
+    lambda c: shapes.message_deleted("U03INITECH", "what do we owe?", c),
+    lambda c: shapes.bot_message("Reminder: what do we owe?", c),
+    lambda c: shapes.our_own_post("Initech Ltd has $1.00 open. What else?", c),
+    lambda c: shapes.channel_join("U03INITECH", c),
+    lambda c: shapes.channel_leave("U03INITECH", c),
+    lambda c: shapes.channel_topic("U03INITECH", "what do we owe", c),
+], ids=["edited", "deleted", "bot_message", "our-own-post", "join", "leave", "topic"])
+def test_edits_deletions_bots_our_posts_and_notices_get_no_answer(ledger, slack, make):
+    shared = channel(ledger, slack, f"ignored{len(slack.posts())}")
+    assert shared.deliver(shapes.envelope(make(shared.id))) == 200
+    shared.only_answered(None)
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[]", b'{"type": "event_callback"}'],
+                         ids=["not-json", "not-an-object", "no-event"])
+def test_a_malformed_request_is_a_bad_request_and_nothing_is_posted(ledger, slack, body):
+    shared = channel(ledger, slack, f"malformed{len(slack.posts())}")
+    assert shared.deliver(body) == 400
+    shared.only_answered(None)

@@ -16,9 +16,11 @@ from unittest import mock
 import pytest
 from twilio.request_validator import RequestValidator
 
+
 from bot.messaging import channel_store
 from bot.runtime.app import ARApp
 from tests.fakes.twilio_api import FakeTwilioAPI
+from tests.integration.figures import open_total
 
 # The `assistant` fixture (real Rasa and action servers) comes from tests/integration/conftest.py.
 
@@ -59,10 +61,11 @@ class Phone:
         self.settings, self.api, self.number = settings, api, number
         self._read = 0
 
-    def post(self, fields: dict[str, str], signature: Optional[str] = "sign") -> Reply:
+    def post(self, fields, signature: Optional[str] = "sign") -> Reply:
+        """Post fields (a dict, or (name, value) pairs in the order Twilio sends them),
+        signed as Twilio signs them unless told otherwise."""
         if signature == "sign":
-            signature = RequestValidator(AUTH_TOKEN).compute_signature(
-                PUBLIC_BASE_URL + WEBHOOK_PATH, fields)
+            signature = twilio_signature(fields)
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         if signature:
             headers["X-Twilio-Signature"] = signature
@@ -128,6 +131,25 @@ class Phone:
         events = self._events()
         last_user = max(i for i, e in enumerate(events) if e["event"] == "user")
         return " ".join(e.get("text") or "" for e in events[last_user + 1:])
+
+
+def twilio_signature(fields) -> str:
+    """X-Twilio-Signature as Twilio computes it: over the public URL and every posted
+    parameter, blank ones included."""
+    return RequestValidator(AUTH_TOKEN).compute_signature(
+        PUBLIC_BASE_URL + WEBHOOK_PATH, fields if isinstance(fields, dict) else _Form(fields))
+
+
+class _Form(dict):
+    """Posted pairs as the validator reads a Flask form: each name with all its values."""
+
+    def __init__(self, pairs):
+        super().__init__()
+        for name, value in pairs:
+            self.setdefault(name, []).append(value)
+
+    def getall(self, name):
+        return self[name]
 
 
 def _words(text: str) -> str:
@@ -272,3 +294,134 @@ def test_an_unknown_number_gets_general_help_and_never_a_figure(phone):
     reply = stranger.asks("what's our balance? invoice INV-2026-0101")
     assert reply
     assert "$" not in reply and "16,225.50" not in reply
+
+
+# --- webhooks as Twilio really posts them ------------------------------------------------
+# Every parameter Twilio documents for an inbound message, in the order it sends them,
+# with the blanks it sends: no geographic data for most mobile numbers, no Body for a
+# picture, a voice note or a location, MessagingServiceSid blank without a service.
+
+KLAUS = "+4915112345678"  # Globex GmbH, German, WhatsApp
+JOAO = "+5511987654321"  # Vandelay, Portuguese, WhatsApp
+CAMILLE = "+33612345678"  # Umbrella SARL, French
+MEDIA_URL = (f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/"
+             "MM0123456789abcdef0123456789abcdef/Media/ME0123456789abcdef0123456789abcdef")
+
+
+def real_sms(sender: str, body: str, *media: tuple[str, str]) -> list[tuple[str, str]]:
+    """An SMS (MMS with media) as Twilio posts it to a messaging webhook."""
+    sid = ("MM" if media else "SM") + uuid.uuid4().hex
+    fields = [("ToCountry", "US"), ("ToState", "CA"), ("SmsMessageSid", sid),
+              ("NumMedia", str(len(media)))]
+    for index, (content_type, url) in enumerate(media):
+        fields += [(f"MediaContentType{index}", content_type), (f"MediaUrl{index}", url)]
+    return fields + [
+        ("ToCity", ""), ("FromZip", ""), ("SmsSid", sid), ("FromState", ""),
+        ("SmsStatus", "received"), ("FromCity", ""), ("Body", body), ("FromCountry", "US"),
+        ("To", SMS_NUMBER), ("MessagingServiceSid", ""), ("ToZip", ""),
+        ("NumSegments", "1" if body else "0"), ("ReferralNumMedia", "0"),
+        ("MessageSid", sid), ("AccountSid", ACCOUNT_SID), ("From", sender),
+        ("ApiVersion", "2010-04-01")]
+
+
+def real_whatsapp(sender: str, profile: str, message_type: str, body: str = "",
+                  *extra: tuple[str, str], media: tuple[str, str] = ()) -> list[tuple[str, str]]:
+    """A WhatsApp message as Twilio posts it: whatsapp:+ addresses, the profile name, the
+    WhatsApp id, the message type and what that type carries."""
+    sid = ("MM" if media else "SM") + uuid.uuid4().hex
+    fields = [("SmsMessageSid", sid), ("NumMedia", "1" if media else "0"),
+              ("ProfileName", profile)]
+    if media:
+        fields += [("MediaContentType0", media[0]), ("MediaUrl0", media[1])]
+    return fields + [
+        ("MessageType", message_type), ("SmsSid", sid), ("WaId", sender.lstrip("+")),
+        ("SmsStatus", "received"), ("Body", body), ("To", WHATSAPP_SENDER),
+        ("MessagingServiceSid", "MG" + "1" * 32), ("NumSegments", "1"),
+        ("ReferralNumMedia", "0"), ("MessageSid", sid), ("AccountSid", ACCOUNT_SID),
+        ("From", "whatsapp:" + sender), ("ApiVersion", "2010-04-01"), *extra]
+
+
+def delivered(texting: Phone, fields) -> str:
+    reply = texting.post(fields)
+    assert reply.status == 200, reply.body
+    assert "<Response/>" in reply.body
+    return texting.reads()
+
+
+def test_a_real_sms_with_blank_location_fields_is_answered(phone):
+    jane = phone(JANE)
+    assert "$16,225.50 open" in delivered(jane, real_sms(JANE, "what's our balance?"))
+
+
+def test_a_real_mms_picture_without_text_gets_the_text_only_reply(phone):
+    jane = phone(JANE)
+    said = len(jane.transcript())
+    reply = delivered(jane, real_sms(JANE, "", ("image/jpeg", MEDIA_URL)))
+    assert reply == "Sorry, I can only read text. Please type your question."
+    assert len(jane.transcript()) == said  # nothing reached the assistant
+
+
+def test_a_real_mms_picture_with_a_caption_answers_the_caption(phone):
+    jane = phone(JANE)
+    reply = delivered(jane, real_sms(JANE, "is INV-2026-0101 paid?",
+                                     ("image/jpeg", MEDIA_URL)))
+    assert "INV-2026-0101" in reply and "only read text" not in reply
+
+
+def test_a_real_whatsapp_text_is_answered_on_whatsapp_in_german(phone, assistant):
+    klaus = phone("whatsapp:" + KLAUS)
+    reply = delivered(klaus, real_whatsapp(
+        KLAUS, "Klaus Weber", "text", "Wie hoch ist unser offener Saldo?",
+        ("ChannelMetadata", json.dumps({"type": "whatsapp", "data": {"context": {
+            "ProfileName": "Klaus Weber", "WaId": KLAUS.lstrip("+")}}}))))
+    assert f"Globex GmbH hat einen offenen Betrag von {open_total(ARApp(assistant), 'GLOBEX-002')}" \
+        in reply
+    assert all(m.from_ == WHATSAPP_SENDER for m in klaus.api.sent_to(klaus.number))
+
+
+def test_a_real_whatsapp_voice_note_gets_the_text_only_reply_in_german(phone):
+    klaus = phone("whatsapp:" + KLAUS)
+    reply = delivered(klaus, real_whatsapp(KLAUS, "Klaus Weber", "audio",
+                                           media=("audio/ogg", MEDIA_URL)))
+    assert reply == "Entschuldigung, ich kann nur Text lesen. Bitte schreiben Sie Ihre Frage."
+
+
+def test_a_real_whatsapp_image_gets_the_text_only_reply_in_portuguese(phone):
+    joao = phone("whatsapp:" + JOAO)
+    reply = delivered(joao, real_whatsapp(JOAO, "João Silva", "image",
+                                          media=("image/jpeg", MEDIA_URL)))
+    assert reply == "Desculpe, só consigo ler texto. Por favor, escreva a sua pergunta."
+
+
+def test_a_real_whatsapp_location_gets_the_text_only_reply_in_the_conversations_language(
+        phone):
+    camille = phone("whatsapp:" + CAMILLE)  # a French contact, writing in English
+    english = delivered(camille, real_whatsapp(
+        CAMILLE, "Camille", "text", "Hello, could you tell me how much we owe at the moment?"))
+    assert "Umbrella SARL has" in english
+    reply = delivered(camille, real_whatsapp(
+        CAMILLE, "Camille", "location", "", ("Latitude", "48.8566"), ("Longitude", "2.3522"),
+        ("Address", "1 Rue de Rivoli, 75001 Paris, France"), ("Label", "Bureau")))
+    assert reply == "Sorry, I can only read text. Please type your question."
+
+
+def test_a_forged_signature_on_a_real_whatsapp_message_is_refused(phone):
+    klaus = phone("whatsapp:" + KLAUS)
+    fields = real_whatsapp(KLAUS, "Klaus Weber", "text", "Was schulden wir?")
+    assert klaus.post(fields, signature="bm90IGEgc2lnbmF0dXJl").status == 403
+    assert klaus.post(fields, signature=None).status == 403
+    assert klaus.new_messages() == []
+    assert "Was schulden wir?" not in klaus.transcript()
+
+
+def test_a_blank_parameter_altered_or_dropped_after_signing_is_refused(phone):
+    jane = phone(JANE)
+    fields = real_sms(JANE, "what's our balance?")
+    signature = twilio_signature(fields)
+    altered = [(n, "SAN FRANCISCO" if n == "FromCity" else v) for n, v in fields]
+    dropped = [(n, v) for n, v in fields if n != "FromZip"]
+    assert jane.post(altered, signature).status == 403
+    assert jane.post(dropped, signature).status == 403
+    assert jane.new_messages() == []
+    assert jane.post(fields, signature).status == 200  # the very same post, as signed
+    assert "$16,225.50 open" in jane.reads()

@@ -1,10 +1,14 @@
-"""What `make run` promises: retrain only on change, servers on loopback, a private token."""
+"""What `make run` promises: retrain only on change, servers on loopback, a private token
+that reaches the Rasa server by its environment, never its command line."""
 
 import shutil
 import stat
 
+import pytest
+
 from bot.runtime.runner import TRAINING_INPUTS, auth_token, server_environment, training_fingerprint
 from bot.settings import PROJECT_ROOT, load_settings
+from integrations import rasa_server
 
 
 def _copy_training_inputs(tmp_path):
@@ -48,3 +52,24 @@ def test_generated_api_token_is_kept_private_and_stable(tmp_path):
     assert len(token) >= 32 and auth_token(settings) == token
     mode = stat.S_IMODE((tmp_path / "rasa_auth_token").stat().st_mode)
     assert mode == 0o600
+
+
+def test_the_servers_get_the_api_token_in_their_environment(tmp_path):
+    settings = load_settings({"AR_STATE_DIR": str(tmp_path)})
+    assert server_environment(settings)["RASA_AUTH_TOKEN"] == auth_token(settings)
+
+
+@pytest.mark.parametrize("argv", [["--auth-token", "s3cret"], ["-t", "s3cret"],
+                                  ["--auth-tok=s3cret"]])
+def test_the_rasa_server_refuses_a_token_on_its_command_line(argv):
+    with pytest.raises(SystemExit) as refused:
+        rasa_server.parse(["--enable-api", *argv])
+    assert "RASA_AUTH_TOKEN" in str(refused.value) and "s3cret" not in str(refused.value)
+
+
+def test_the_rasa_server_takes_the_options_of_rasa_run():
+    args = rasa_server.parse(["--model", "models/m.tar.gz", "--endpoints", "endpoints.yml",
+                              "--interface", "127.0.0.1", "--port", "5011",
+                              "--enable-api", "--cors", "*"])
+    assert (args.model, args.port, args.enable_api, args.cors, args.auth_token) == (
+        "models/m.tar.gz", 5011, True, ["*"], None)

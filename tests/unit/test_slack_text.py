@@ -1,9 +1,9 @@
 """Replies as a customer reads them in Slack: escaped, links clickable, choices numbered,
-long answers split into whole messages in reading order; mentions of the bot dropped."""
+long answers split into whole messages in reading order."""
 
 from __future__ import annotations
 
-from bot.messaging.slack_text import choices_offered, mrkdwn, slack_messages, without_mentions
+from bot.messaging.slack_text import choices_offered, mrkdwn, slack_messages
 
 PAY_LINK = "https://pay.example.com/pay?account=ACME-001&invoice=INV-2026-0101"
 
@@ -52,7 +52,3 @@ def test_a_link_is_never_cut_when_a_reply_is_split():
     parts = slack_messages([{"text": ("word " * 30) + PAY_LINK}], max_chars=100)
     assert f"<{PAY_LINK.replace('&', '&amp;')}>" in parts
 
-
-def test_mentions_of_the_bot_are_not_part_of_the_question():
-    assert without_mentions("<@U0ARBOT> what do we owe?") == "what do we owe?"
-    assert without_mentions("hi <@U0ARBOT|ar-bot>  balance please") == "hi balance please"

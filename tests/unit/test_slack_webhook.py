@@ -16,6 +16,7 @@ from rasa.core.channels.channel import UserMessage
 from bot.conversation.identity import identify
 from bot.settings import load_settings
 from integrations.slack_channel import SlackCustomerInput
+from tests.fakes import slack_events as shapes
 from tests.fakes.slack_api import FakeSlackAPI, SlackUser
 
 SECRET, TOKEN = "unit-signing-secret", "xoxb-unit-test"
@@ -184,3 +185,35 @@ def test_a_numbered_choice_is_sent_as_the_choice_it_picks(channel, slack):
     _, assistant = deliver(channel, signed(message_event("Ev02", text="2",
                                                          ts="1790000000.000200")))
     assert [m.text for m in assistant.heard] == ["/damaged"]
+
+
+def test_a_file_shared_without_a_word_gets_the_text_only_reply_in_its_thread(channel, slack):
+    event = shapes.file_share("U03INITECH", "", "C0SHARED")
+    [status], assistant = deliver(channel, signed(shapes.envelope(event)))
+    assert status == 200 and assistant.heard == []
+    assert [(p.channel, p.thread_ts, p.text) for p in slack.posts()] == [
+        ("C0SHARED", event["ts"], "Sorry, I can only read text. Please type your question.")]
+
+
+def test_a_file_shared_with_a_comment_is_answered_on_its_comment(channel, slack):
+    event = shapes.file_share("U03INITECH", "here is our remittance", "C0SHARED")
+    [status], assistant = deliver(channel, signed(shapes.envelope(event)))
+    assert [m.text for m in assistant.heard] == ["here is our remittance"]
+    assert [p.text for p in slack.posts()] == ["You said: here is our remittance"]
+
+
+def test_the_text_only_reply_is_in_the_contacts_language(channel, slack):
+    slack.users["U07LUCIA"] = SlackUser("lucia.fernandez@soylent.example", email_confirmed=True)
+    deliver(channel, signed(shapes.envelope(shapes.file_share("U07LUCIA", "", "C0SOYLENT"))))
+    assert [p.text for p in slack.posts()] == [
+        "Lo siento, solo puedo leer texto. Escriba su pregunta, por favor."]
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'"text"', b"{}",
+                                  b'{"type": "event_callback", "event_id": "Ev9"}',
+                                  b'{"type": "event_callback", "event": {"user": "U1"}}'],
+                         ids=["not-json", "list", "string", "no-type", "no-event",
+                              "event-without-type"])
+def test_what_is_not_an_events_api_request_is_a_bad_request(channel, slack, body):
+    [status], assistant = deliver(channel, signed(body))
+    assert status == 400 and assistant.heard == [] and slack.posts() == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 from types import SimpleNamespace
+from urllib.parse import urlencode
 
 import pytest
 from twilio.request_validator import RequestValidator
@@ -14,7 +15,8 @@ from bot.messaging import channel_store, sms
 from bot.runtime.app import ARApp
 from bot.settings import load_settings
 from integrations.outbox import Courier
-from integrations.twilio_channel import TwilioMessagingInput, reply_text, signed_by_twilio
+from integrations.twilio_channel import (Inbound, PostedForm, TwilioMessagingInput,
+                                         reply_text, signed_by_twilio)
 
 JANE = "+14155550101"
 
@@ -274,30 +276,70 @@ def test_the_outbox_leaves_other_channels_to_their_own_courier(ledger_app):
 
 # --- the connector, without servers ------------------------------------------------------
 
-def _request(form: dict[str, str], signature: str | None, query: str = "") -> SimpleNamespace:
+def _request(form, signature: str | None, query: str = "") -> SimpleNamespace:
+    """A request as sanic hands it over: the raw body, and request.form with the blank
+    values dropped, as sanic 21.12 drops them."""
+    pairs = list(form.items()) if isinstance(form, dict) else list(form)
     headers = {"X-Twilio-Signature": signature} if signature else {}
+    dropped: dict[str, list[str]] = {}
+    for name, value in pairs:
+        if value:
+            dropped.setdefault(name, []).append(value)
     return SimpleNamespace(headers=headers, path="/webhooks/twilio/webhook",
-                           query_string=query, form={k: [v] for k, v in form.items()})
+                           query_string=query, body=urlencode(pairs).encode(), form=dropped)
 
 
-def _signature(url: str, form: dict[str, str]) -> str:
-    return RequestValidator("secret-token").compute_signature(url, form)
+def _signature(url: str, form) -> str:
+    return RequestValidator("secret-token").compute_signature(
+        url, form if isinstance(form, dict) else PostedForm(form))
 
 
-def test_a_webhook_is_trusted_only_when_signed_for_the_public_url(tmp_path):
-    settings = load_settings({"AR_STATE_DIR": str(tmp_path), "TWILIO_AUTH_TOKEN": "secret-token",
+def _signed(request) -> bool:
+    settings = load_settings({"TWILIO_AUTH_TOKEN": "secret-token",
                               "PUBLIC_BASE_URL": "https://ar.example.com/"})
+    return signed_by_twilio(request, PostedForm.of(request), settings)
+
+
+PUBLIC = "https://ar.example.com/webhooks/twilio/webhook"
+
+
+def test_a_webhook_is_trusted_only_when_signed_for_the_public_url():
     form = {"From": JANE, "Body": "balance", "MessageSid": "SM1"}
-    public = "https://ar.example.com/webhooks/twilio/webhook"
-    assert signed_by_twilio(_request(form, _signature(public, form)), settings)
-    assert signed_by_twilio(_request(form, _signature(public + "?v=2", form), "v=2"), settings)
-    assert not signed_by_twilio(_request(form, _signature(public, form), "v=2"), settings)
-    assert not signed_by_twilio(
-        _request(form, _signature("http://127.0.0.1:5005/webhooks/twilio/webhook", form)),
-        settings)
-    assert not signed_by_twilio(_request({**form, "Body": "STOP"}, _signature(public, form)),
-                                settings)
-    assert not signed_by_twilio(_request(form, None), settings)
+    assert _signed(_request(form, _signature(PUBLIC, form)))
+    assert _signed(_request(form, _signature(PUBLIC + "?v=2", form), "v=2"))
+    assert not _signed(_request(form, _signature(PUBLIC, form), "v=2"))
+    assert not _signed(
+        _request(form, _signature("http://127.0.0.1:5005/webhooks/twilio/webhook", form)))
+    assert not _signed(_request({**form, "Body": "STOP"}, _signature(PUBLIC, form)))
+    assert not _signed(_request(form, None))
+
+
+def test_blank_parameters_are_part_of_what_twilio_signed():
+    form = {"From": JANE, "Body": "", "FromCity": "", "FromZip": "", "NumMedia": "1",
+            "MessagingServiceSid": "", "MessageSid": "SM2"}
+    signature = _signature(PUBLIC, form)
+    assert _signed(_request(form, signature))
+    assert not _signed(_request({**form, "FromCity": "PARIS"}, signature))
+    assert not _signed(_request({k: v for k, v in form.items() if k != "FromZip"},
+                                signature))
+    assert not _signed(_request({**form, "ToCity": ""}, signature))  # one added, blank
+
+
+def test_repeated_parameters_are_signed_with_every_value():
+    pairs = [("From", JANE), ("Body", "hi"), ("MediaUrl", "https://a.example/1"),
+             ("MediaUrl", "https://a.example/2"), ("MessageSid", "SM3")]
+    signature = _signature(PUBLIC, pairs)
+    assert _signed(_request(pairs, signature))
+    assert not _signed(_request(pairs[:-2] + pairs[-1:], signature))
+
+
+def test_the_message_is_read_from_the_form_as_posted():
+    form = PostedForm([("From", " whatsapp:+4915112345678 "), ("Body", ""), ("NumMedia", "1"),
+                       ("MessageType", "audio"), ("SmsMessageSid", "SM4"), ("Body", "x")])
+    inbound = Inbound.from_form(form)
+    assert (inbound.sender, inbound.body, inbound.media_count, inbound.message_sid,
+            inbound.message_type) == ("whatsapp:+4915112345678", "", 1, "SM4", "audio")
+    assert inbound.channel == "whatsapp"
 
 
 def test_without_twilio_settings_the_webhook_refuses_and_says_why(tmp_path, caplog):
