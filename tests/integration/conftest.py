@@ -26,7 +26,7 @@ def assistant(tmp_path_factory, trained_model):
     state = tmp_path_factory.mktemp("state")
     env = {"AR_STATE_DIR": str(state), "AR_TODAY": BUSINESS_DATE.isoformat(),
            "RASA_PORT": str(free_port()), "ACTION_SERVER_PORT": str(free_port()),
-           "RASA_AUTH_TOKEN": "integration-secret"}
+           "CONSOLE_PORT": str(free_port()), "RASA_AUTH_TOKEN": "integration-secret"}
     with mock.patch.dict(os.environ, env):
         settings = load_settings()
         app = ARApp(settings)
