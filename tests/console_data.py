@@ -116,6 +116,9 @@ def build(state: Path) -> tuple[Database, str]:
                             kind="invoice_copy", channel="email",
                             destination="camille.martin@umbrella.example", status="queued",
                             created_at=at("2026-11-22", "16:00")),
+            DocumentRequest(reference="DOC-SENT22", customer_id=customer["ACME-001"].id,
+                            kind="statement", channel="email", destination="jane.doe@acme.example",
+                            status="sent", created_at=at("2026-11-12", "09:00")),
             # kept: 1,000 promised for the 10th, 1,000 received on the 9th
             PromiseToPay(reference="PTP-KEPT22", customer_id=customer["UMBRELLA-005"].id,
                          amount=Decimal("1000.00"), promised_date=date(2026, 11, 10),
@@ -198,6 +201,6 @@ EXPECTED = {
     "low_confidence": 2, "low_confidence_rate": 0.2222,
     "intents": {"ask_balance": 1, "open_dispute": 2, "nlu_fallback": 1, "request_human": 1,
                 "promise_to_pay": 2, "deny": 1, "request_invoice_copy": 1},
-    "documents": {"queued": 1}, "disputes": 1, "plans": 1, "promises": 3,
+    "documents": {"queued": 1, "sent": 1}, "documents_sent": 1, "disputes": 1, "plans": 1, "promises": 3,
     "promises_kept": 1, "promises_broken": 1, "promises_open": 1,
 }

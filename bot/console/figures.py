@@ -17,6 +17,10 @@ from bot.console.models import IndexedConversation, IndexedMessage
 from bot.ledger import models as ledger
 
 
+# Document statuses that mean it left (bot/documents: sent as attachment or as a link).
+SENT_STATUSES = ("sent", "link_sent", "delivered")
+
+
 @dataclass
 class Period:
     first: date
@@ -58,6 +62,7 @@ class Figures:
     low_confidence_rate: Optional[float]
     intents: Counter
     documents: Counter  # by status
+    documents_sent: int
     disputes: int
     plans: int
     promises: int
@@ -93,20 +98,25 @@ def _minutes(later: datetime, earlier: datetime) -> float:
 def _handoff_times(session: Session, handoffs: list[ledger.HandoffRequest]
                    ) -> tuple[list[float], list[float], list[str]]:
     """Minutes to the first human message and to resolution, per handoff. The first
-    human message is a collector's message in the transcript (or a first_response_at
-    the handoff room records); resolution needs a resolved_at it records."""
+    human message is a collector's message in the transcript (or in the handoff's own
+    thread, where the handoff room keeps one); resolution is when a handoff the handoff
+    room records as resolved was closed."""
     first, resolved, notes = [], [], []
+    thread = getattr(ledger, "HandoffMessage", None)
     for handoff in handoffs:
-        recorded = getattr(handoff, "first_response_at", None)
-        reply = recorded or session.scalar(select(func.min(IndexedMessage.at)).where(
+        replies = [session.scalar(select(func.min(IndexedMessage.at)).where(
             IndexedMessage.conversation_id == handoff.conversation_id,
-            IndexedMessage.speaker == "collector", IndexedMessage.at >= handoff.created_at))
-        if reply is not None:
-            first.append(_minutes(reply, handoff.created_at))
-        done = getattr(handoff, "resolved_at", None)
-        if done is not None:
+            IndexedMessage.speaker == "collector", IndexedMessage.at >= handoff.created_at))]
+        if thread is not None:
+            replies.append(session.scalar(select(func.min(thread.created_at)).where(
+                thread.handoff_id == handoff.id, thread.kind == "collector")))
+        replies = [r for r in replies if r is not None]
+        if replies:
+            first.append(_minutes(min(replies), handoff.created_at))
+        done = getattr(handoff, "resolved_at", None) or getattr(handoff, "closed_at", None)
+        if done is not None and handoff.status == "resolved":
             resolved.append(_minutes(done, handoff.created_at))
-    if not hasattr(ledger.HandoffRequest, "resolved_at"):
+    if not any(hasattr(ledger.HandoffRequest, n) for n in ("resolved_at", "closed_at")):
         notes.append("Time to resolution: handoffs do not record when they are resolved yet.")
     return first, resolved, notes
 
@@ -134,6 +144,7 @@ def compute(session: Session, period: Period, today: date) -> Figures:
                                                         model.created_at < period.end)))
 
     promises = created_in(ledger.PromiseToPay)
+    documents = Counter(d.status for d in created_in(ledger.DocumentRequest))
     outcomes = _promise_outcomes(session, promises, today)
     total = len(conversations)
     self_served = sum(conv.outcome == "self_served" for conv in conversations)
@@ -152,7 +163,7 @@ def compute(session: Session, period: Period, today: date) -> Figures:
         fallback_rate=_rate(fallbacks, len(messages)), low_confidence=low,
         low_confidence_rate=_rate(low, len(messages)),
         intents=Counter(m.intent for m in messages if m.intent),
-        documents=Counter(d.status for d in created_in(ledger.DocumentRequest)),
+        documents=documents, documents_sent=sum(documents[s] for s in SENT_STATUSES),
         disputes=len(created_in(ledger.Dispute)), plans=len(created_in(ledger.PaymentPlan)),
         promises=len(promises), promises_kept=outcomes["kept"],
         promises_broken=outcomes["broken"], promises_open=outcomes["open"], notes=notes)

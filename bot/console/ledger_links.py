@@ -24,10 +24,12 @@ RECORD_KINDS = {  # reference prefix: (model, what it is)
     "HND": (ledger.HandoffRequest, "handoff"),
     "CHG": (ledger.ContactChange, "contact change"),
 }
-# Handoff columns the handoff room may add; each is shown when present.
-HANDOFF_TIMES = ("created_at", "posted_at", "claimed_at", "first_response_at",
-                 "handed_back_at", "resolved_at")
-HANDOFF_PEOPLE = ("collector", "collector_name", "claimed_by", "resolved_by")
+# Handoff columns the handoff room adds (bot/handoff); each is shown when present.
+HANDOFF_TIMES = {"created_at": "requested", "announced_at": "card posted to the AR channel",
+                 "claimed_at": "claimed", "closed_at": "closed", "resolved_at": "resolved"}
+HANDOFF_PEOPLE = ("owner_name", "collector", "collector_name", "claimed_by")
+# Document columns the documents room adds (bot/documents).
+DOCUMENT_TIMES = {"created_at": "requested", "sent_at": "sent", "opened_at": "opened"}
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,8 @@ class LinkedRecord:
 def _summary(record: Any) -> str:
     parts = []
     for name in ("reason", "kind", "amount", "total_amount", "instalment_count",
-                 "promised_date", "field", "new_value", "destination", "status"):
+                 "promised_date", "field", "new_value", "destination", "status", "outcome",
+                 "owner_name", "sent_at", "opened_at"):
         value = getattr(record, name, None)
         if value not in (None, "", []):
             parts.append(f"{name.replace('_', ' ')}: {value}")
@@ -92,10 +95,12 @@ def linked_records(session: Session, references: list[str], conversation_id: str
         if record is not None:
             found[reference] = LinkedRecord(reference, kind, getattr(record, "status", None),
                                             getattr(record, "created_at", None), _summary(record))
-    for handoff in handoffs_of(session, conversation_id):
-        found.setdefault(handoff.reference, LinkedRecord(
-            handoff.reference, "handoff", handoff.status, handoff.created_at,
-            _summary(handoff)))
+    for kind, model in (("handoff", ledger.HandoffRequest), ("document", ledger.DocumentRequest)):
+        if not hasattr(model, "conversation_id"):  # documents tie to conversations later
+            continue
+        for record in session.scalars(select(model).where(model.conversation_id == conversation_id)):
+            found.setdefault(record.reference, LinkedRecord(
+                record.reference, kind, record.status, record.created_at, _summary(record)))
     return sorted(found.values(), key=lambda r: (r.created_at is None, r.created_at or 0))
 
 
@@ -131,10 +136,13 @@ def handoff_timelines(session: Session, conversation_id: str,
                          None)
         timeline = HandoffTimeline(handoff.reference, handoff.reason, handoff.status,
                                    str(collector) if collector else None)
-        for name in HANDOFF_TIMES:
+        for name, label in HANDOFF_TIMES.items():
             at = getattr(handoff, name, None)
             if isinstance(at, datetime):
-                label = "requested" if name == "created_at" else name[:-3].replace("_", " ")
+                if name == "claimed_at" and timeline.collector:
+                    label = f"claimed by {timeline.collector}"
+                if name == "closed_at" and getattr(handoff, "outcome", None):
+                    label = f"closed: {str(handoff.outcome).replace('_', ' ')}"
                 timeline.steps.append(HandoffStep(at, label))
         for at, who in collector_messages:
             if at >= handoff.created_at:

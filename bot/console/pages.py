@@ -276,7 +276,7 @@ def dashboard_page(login: Login, figures: Figures) -> str:
               else f"{f.first_human_response_minutes:g} min"),
              ("Resolution (median)", "n/a" if f.resolution_minutes is None else f"{f.resolution_minutes:g} min"),
              ("Fallback rate", _rate(f.fallback_rate)), ("Low-confidence rate", _rate(f.low_confidence_rate)),
-             ("Documents", sum(f.documents.values())), ("Disputes", f.disputes),
+             ("Documents requested", sum(f.documents.values())), ("Documents sent", f.documents_sent), ("Disputes", f.disputes),
              ("Payment plans", f.plans), ("Promises", f.promises),
              ("Promises kept", f.promises_kept), ("Promises broken", f.promises_broken),
              ("Promises not yet due", f.promises_open)]
@@ -324,6 +324,8 @@ th,td{border-bottom:1px solid #ddd;padding:.3rem .4rem;text-align:left;vertical-
 .chart{width:100%;max-width:720px;background:#fff;border-radius:8px}
 .review{background:#fff;margin:.5rem 0;padding:.5rem;border-radius:8px;list-style:none}
 .inbox{padding:0}.danger{color:#b91c1c}
+.facts{display:grid;grid-template-columns:max-content 1fr max-content 1fr max-content 1fr;gap:.2rem 1rem}
+.facts dt{color:#555}.facts dd{margin:0}
 .login{display:flex;flex-direction:column;gap:.6rem;max-width:320px}
 textarea{width:100%}
 """
