@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.ledger import models as ledger
@@ -151,7 +151,3 @@ def handoff_timelines(session: Session, conversation_id: str,
         timeline.steps.sort(key=lambda step: step.at)
         timelines.append(timeline)
     return timelines
-
-
-def table_exists(session: Session, name: str) -> bool:
-    return inspect(session.get_bind()).has_table(name)

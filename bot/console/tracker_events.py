@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any, Iterable, Optional
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, select
+from sqlalchemy import (Column, Float, Integer, MetaData, String, Table, Text, delete, func,
+                        select)
 from sqlalchemy.engine import Engine
 
 metadata = MetaData()
@@ -83,19 +84,11 @@ def delete_conversations(engine: Engine, sender_ids: Iterable[str]) -> int:
 
 def senders_last_active_before(engine: Engine, cutoff: datetime) -> list[str]:
     """Conversations whose newest event is older than cutoff."""
-    from sqlalchemy import func
-
     with engine.connect() as connection:
         rows = connection.execute(
             select(events.c.sender_id).group_by(events.c.sender_id)
             .having(func.max(events.c.timestamp) < cutoff.timestamp())).all()
     return [row.sender_id for row in rows]
-
-
-def iter_all(engine: Engine) -> Iterator[TrackerEvent]:
-    with engine.connect() as connection:
-        for row in connection.execute(select(events).order_by(events.c.id)):
-            yield _event(row)
 
 
 def first_value(mapping: dict[str, Any], keys: tuple[str, ...]) -> Optional[Any]:

@@ -7,7 +7,7 @@ import secrets
 from datetime import date, timedelta
 from functools import wraps
 from typing import Optional
-from urllib.parse import quote, unquote
+from urllib.parse import parse_qsl, quote, unquote
 
 from sanic import Sanic, response
 from sanic.request import Request
@@ -63,6 +63,14 @@ def _cookie(reply, name: str, value: str, settings: Settings, max_age: int) -> N
     cookie["max-age"] = max_age
     if settings.console_secure_cookies:
         cookie["secure"] = True
+
+
+def _readable(query: Optional[str]) -> bool:
+    try:
+        Filters.from_query(dict(parse_qsl(query or "")))
+        return True
+    except FilterError:
+        return False
 
 
 def _with_format(handler, fmt: str):
@@ -188,7 +196,9 @@ def create_app(settings: Settings, name: str = "ar_console") -> Sanic:
     @page("view_transcripts", post=True)
     async def save_filter(request: Request, login: auth.Login):
         name = (request.form.get("name") or "").strip()[:80]
-        query = (request.form.get("query") or "")[:2000]
+        # Kept only as the list's own filters, re-encoded: nothing else rides along.
+        query = Filters.from_query(dict(parse_qsl(request.form.get("query") or ""))).query_string() \
+            if _readable(request.form.get("query")) else ""
         if name:
             with console.database.session() as session:
                 session.execute(delete(SavedFilter).where(SavedFilter.user_id == login.user_id,
