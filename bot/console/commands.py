@@ -52,6 +52,14 @@ def purge_transcripts(settings: Settings) -> int:
     return 0
 
 
+def build_index(settings: Settings) -> int:
+    database = Database(settings.ar_database_url)
+    migrate(database)
+    index = TranscriptIndex(database, settings.tracker_store_url, settings.console_low_confidence)
+    print(f"Indexed {index.refresh()} conversations with new events.")
+    return 0
+
+
 def serve(settings: Settings) -> int:
     from bot.console.web import create_app
 

@@ -66,6 +66,8 @@ def cmd_console(app: ARApp, args) -> int:
         return commands.add_user(app.settings, args.username, args.role)
     if args.console_command == "purge":
         return commands.purge_transcripts(app.settings)
+    if args.console_command == "index":
+        return commands.build_index(app.settings)
     return commands.serve(app.settings)
 
 
@@ -98,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_user.add_argument("--role", required=True, choices=("admin", "manager", "collector"))
     console_commands.add_parser(
         "purge", help="delete transcripts older than TRANSCRIPT_RETENTION_DAYS (run daily)")
+    console_commands.add_parser(
+        "index", help="bring the console's transcript index up to date (pages do it too)")
     return parser
 
 

@@ -195,6 +195,11 @@ def test_erasing_a_contact_removes_their_conversations_and_keeps_an_audit_entry(
     assert entry[0] == "ada" and "what do we owe" not in entry[1]
 
 
+def test_the_index_command_reports_what_it_read(running_console):
+    done = running_console.cli("index")
+    assert done.returncode == 0 and "Indexed 0 conversations" in done.stdout, done.stderr
+
+
 def test_purge_deletes_transcripts_older_than_the_retention(running_console):
     env = {**running_console.env, "TRANSCRIPT_RETENTION_DAYS": "40"}
     import subprocess
