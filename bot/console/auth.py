@@ -27,7 +27,7 @@ MIN_PASSWORD_LENGTH = 12
 # everyone without "see_contact_details".
 PERMISSIONS = {
     "admin": {"view_transcripts", "export", "review", "dashboard", "erase",
-              "see_contact_details"},
+              "see_contact_details", "audit"},
     "manager": {"view_transcripts", "export", "review", "dashboard"},
     "collector": {"dashboard"},
 }

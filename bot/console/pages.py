@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from html import escape
 from typing import Iterable, Optional
@@ -35,7 +36,8 @@ def layout(title: str, body: str, login: Optional[Login] = None, flash: str = ""
     nav = ""
     if login:
         links = [("view_transcripts", "/conversations", "Conversations"),
-                 ("review", "/inbox", "Review inbox"), ("dashboard", "/dashboard", "Dashboard")]
+                 ("review", "/inbox", "Review inbox"), ("dashboard", "/dashboard", "Dashboard"),
+                 ("audit", "/audit", "Audit")]
         nav = "".join(f'<a href="{href}">{label}</a>' for need, href, label in links if login.may(need))
         nav = (f'<nav>{nav}<span class="who">{h(login.username)} ({h(login.role)})</span>'
                f'<form method="post" action="/logout" class="inline">{csrf_field(login)}'
@@ -261,6 +263,16 @@ def inbox_page(login: Login, messages: list[IndexedMessage], intents: list[str],
              '<li>After: <code>python -m bot eval-nlu tests/heldout/*.tsv tests/heldout_blind/*.tsv --out after.tsv</code>, '
              'then compare the two summaries (intent accuracy, macro-F1, confusions).</li></ol></section>')
     return layout("Review inbox", f"<p>{len(messages)} messages to review.</p>" + listing + howto, login, flash)
+
+
+def audit_page(login: Login, entries) -> str:
+    rows = "".join(f'<tr><td>{when(e.at)}</td><td>{h(e.username)}</td><td>{h(e.action)}</td>'
+                   f'<td>{h(e.target)}</td><td>{h(json.dumps(e.details, ensure_ascii=False))}</td></tr>'
+                   for e in entries)
+    return layout("Audit", '<p>Who logged in, looked at, exported, reviewed or erased what; newest '
+                  'first (the last 500).</p><table class="list"><thead><tr><th>When</th><th>Who</th>'
+                  f'<th>What</th><th>On</th><th>Details</th></tr></thead><tbody>{rows}</tbody></table>',
+                  login)
 
 
 def _rate(value: Optional[float]) -> str:

@@ -15,18 +15,20 @@ from bot.console.models import ConversationTag, IndexedConversation, MessageRevi
 from bot.ledger.models import Contact
 
 
-def _drop_console_data(session: Session, conversation_ids: list[str]) -> None:
+def _drop_console_data(session: Session, conversation_ids: list[str], reviews: bool) -> None:
     if conversation_ids:
         session.execute(delete(ConversationTag).where(ConversationTag.conversation_id.in_(conversation_ids)))
+    if conversation_ids and reviews:
         session.execute(delete(MessageReview).where(MessageReview.conversation_id.in_(conversation_ids)))
 
 
 def purge(index: TranscriptIndex, now: datetime, retention_days: int) -> int:
-    """Delete the conversations whose last message is older than the retention; how many."""
+    """Delete the conversations whose last message is older than the retention; how many.
+    Reviewed messages stay: a reviewer made them training data, no longer a transcript."""
     cutoff = now - timedelta(days=retention_days)
     old = tracker_events.senders_last_active_before(index.tracker, cutoff)
     with index.database.session() as session:
-        _drop_console_data(session, old)
+        _drop_console_data(session, old, reviews=False)
         index.erase(session, old)
         audit(session, "retention", "transcripts_purged", None,
               {"conversations": len(old), "older_than": cutoff.isoformat()})
@@ -50,10 +52,11 @@ def contact_conversations(session: Session, conversation: IndexedConversation) -
 def erase_contact(index: TranscriptIndex, session: Session, conversation: IndexedConversation,
                   by: str) -> int:
     """Erase the contact's conversations from the tracker store and the console; the audit
-    keeps who erased how many, and for which contact record, never what was said."""
+    keeps who erased how many, and for which contact record, never what was said. Their
+    reviewed messages go too (the caller rewrites the training data)."""
     ids = contact_conversations(session, conversation)
     contact_id = conversation.contact_id
-    _drop_console_data(session, ids)
+    _drop_console_data(session, ids, reviews=True)
     events = index.erase(session, ids)
     audit(session, by, "contact_erased", f"contact:{contact_id}" if contact_id else "conversation",
           {"conversations": len(ids), "events": events})

@@ -20,7 +20,7 @@ from bot.console.exports import as_csv, as_json, export_records
 from bot.console.figures import Period, compute
 from bot.console.indexer import TranscriptIndex
 from bot.console.ledger_links import handoff_timelines, linked_records
-from bot.console.models import ConversationTag, IndexedConversation, IndexedMessage, SavedFilter
+from bot.console.models import ConsoleAuditEntry, ConversationTag, IndexedConversation, IndexedMessage, SavedFilter
 from bot.console.retention import erase_contact
 from bot.console.reviews import (ReviewError, Vocabulary, entity_spec, inbox, parse_entities,
                                  record_verdict, write_test_story, write_training_data)
@@ -316,6 +316,8 @@ def create_app(settings: Settings, name: str = "ar_console") -> Sanic:
             if c is None:
                 return _not_found(login)
             count = erase_contact(console.index, session, c, login.username)
+            session.flush()
+            write_training_data(session, settings.nlu_data_dir)  # their words leave it too
         return response.html(pages.message_page("Erased", f"{count} conversations erased.", login))
 
     def _export(login: auth.Login, conversations, fmt: str, what: str, filters: dict):
@@ -395,6 +397,15 @@ def create_app(settings: Settings, name: str = "ar_console") -> Sanic:
                 session.rollback()
                 done = f"Not saved: {error}"
         return response.redirect(f"/inbox?done={quote(done)}")
+
+    @app.get("/audit")
+    @page("audit")
+    async def audit_trail(_request, login: auth.Login):
+        with console.database.session() as session:
+            entries = list(session.scalars(select(ConsoleAuditEntry).order_by(
+                ConsoleAuditEntry.id.desc()).limit(500)))
+            html = pages.audit_page(login, entries)
+        return response.html(html)
 
     @app.get("/dashboard")
     @page("dashboard")

@@ -5,6 +5,7 @@ data, the dashboard, erasure and the retention command."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 
@@ -175,6 +176,15 @@ def test_the_dashboard_shows_the_figures_of_the_period(running_console):
     assert '<svg class="chart"' in page and "<script" not in page and "http://" not in page.split("</header>")[1]
 
 
+def test_an_admin_reads_who_viewed_and_exported_what_and_a_manager_cannot(running_console):
+    manager = login(running_console, "maya")
+    manager.get(running_console.url + "/export.json", params={"channel": "slack"})
+    assert manager.get(running_console.url + "/audit", allow_redirects=False).status_code == 403
+    trail = html.unescape(login(running_console, "ada").get(running_console.url + "/audit").text)
+    assert re.search(r'<td>maya</td><td>exported</td><td>filtered set</td><td>[^<]*"channel": "slack"', trail)
+    assert re.search(r"<td>maya</td><td>viewed</td><td>web-c3</td>", trail)
+
+
 def test_erasing_a_contact_removes_their_conversations_and_keeps_an_audit_entry(running_console):
     admin = login(running_console, "ada")
     path = conversation_path(admin, running_console, "+14155550101")
@@ -193,6 +203,12 @@ def test_erasing_a_contact_removes_their_conversations_and_keeps_an_audit_entry(
     ledger = sqlite3.connect(running_console.state / "ar.db")
     entry = ledger.execute("select username, details from console_audit where action='contact_erased'").fetchone()
     assert entry[0] == "ada" and "what do we owe" not in entry[1]
+    # a message of theirs a reviewer had made training data leaves the training data too
+    reviewed = running_console.nlu_dir / "de" / "reviewed.yml"
+    assert "nächste Woche" in reviewed.read_text()
+    slack = conversation_path(admin, running_console, "U03INITECH")
+    admin.post(running_console.url + slack + "/erase", data={"csrf": csrf(admin, running_console, slack), "confirm": "yes"})
+    assert not reviewed.exists()
 
 
 def test_the_index_command_reports_what_it_read(running_console):
