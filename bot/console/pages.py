@@ -262,7 +262,7 @@ def inbox_page(login: Login, messages: list[IndexedMessage], intents: list[str],
              '<li>Train with the reviewed examples: <code>make train</code> (<code>make validate</code> checks the data)</li>'
              '<li>After: <code>python -m bot eval-nlu tests/heldout/*.tsv tests/heldout_blind/*.tsv --out after.tsv</code>, '
              'then compare the two summaries (intent accuracy, macro-F1, confusions).</li></ol></section>')
-    return layout("Review inbox", f"<p>{len(messages)} messages to review.</p>" + listing + howto, login, flash)
+    return layout("Review inbox", f"<p>{len(messages)} message{'' if len(messages) == 1 else 's'} to review.</p>" + listing + howto, login, flash)
 
 
 def audit_page(login: Login, entries) -> str:
@@ -335,7 +335,7 @@ th,td{border-bottom:1px solid #ddd;padding:.3rem .4rem;text-align:left;vertical-
 .tile b{font-size:22px}
 .chart{width:100%;max-width:720px;background:#fff;border-radius:8px}
 .review{background:#fff;margin:.5rem 0;padding:.5rem;border-radius:8px;list-style:none}
-.inbox{padding:0}.danger{color:#b91c1c}
+.inbox{padding:0}.review form{display:flex;gap:.6rem;flex-wrap:wrap;align-items:center}.danger{color:#b91c1c}
 .facts{display:grid;grid-template-columns:max-content 1fr max-content 1fr max-content 1fr;gap:.2rem 1rem}
 .facts dt{color:#555}.facts dd{margin:0}
 .login{display:flex;flex-direction:column;gap:.6rem;max-width:320px}
