@@ -54,7 +54,10 @@ def _store(session: Session, transcript: Transcript) -> None:
     conversation.collector_messages = len(transcript.of("collector"))
     conversation.intents = " " + " ".join(sorted({m.intent for m in customer if m.intent})) + " "
     conversation.handed_off = handed_off
-    conversation.outcome = "handed_off" if handed_off else transcript.outcome
+    # Self-served needs an answer the customer could be given: an answering action for a
+    # caller the assistant identified (an unverified visitor only ever hears "who are you?").
+    conversation.outcome = ("handed_off" if handed_off else "self_served"
+                            if transcript.self_served and party.customer_id else "unresolved")
     conversation.min_confidence = min(confidences) if confidences else None
     conversation.low_confidence_count = sum(m.low_confidence for m in customer)
     conversation.fallback_count = sum(m.fallback for m in customer)

@@ -57,12 +57,6 @@ class Transcript:
     frustrated: bool
     references: list[str]
 
-    @property
-    def outcome(self) -> str:
-        if self.handed_off:
-            return "handed_off"
-        return "self_served" if self.self_served else "unresolved"
-
     def of(self, speaker: str) -> list[Message]:
         return [m for m in self.messages if m.speaker == speaker]
 

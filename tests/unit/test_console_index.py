@@ -124,6 +124,15 @@ def test_the_index_reads_only_what_is_new_and_keeps_up(index, tmp_path):
             session.scalar(text("SELECT count(*) FROM console_messages WHERE text != ''"))
 
 
+def test_an_answering_action_for_a_visitor_never_identified_is_not_self_service(index, tmp_path):
+    writer = TrackerWriter(f"sqlite:///{tmp_path / 'tracker.db'}")
+    writer.start("web-c8", at("2026-11-23", "08:00"))
+    writer.turn("web-c8", at("2026-11-23", "08:00"), "what's our balance", "ask_balance", 0.97,
+                "webchat", "en", [("action_tell_balance", ["First, what is your account number?"])])
+    index.refresh()
+    assert ids(index, outcome="unresolved") == ["web-c8", "web-c6"]
+
+
 def test_dashboard_figures_match_the_hand_computed_ones(index):
     with index.database.session() as session:
         figures = compute(session, Period(*PERIOD), TODAY)
