@@ -60,7 +60,7 @@ class TrackerWriter:
 
     def turn(self, sender: str, when: datetime, text: str, intent: str, confidence: float,
              channel: str, language: str, actions: list[tuple[str, list[str]]],
-             entities: list[dict] | None = None) -> None:
+             entities: list[dict] | None = None, ranking: list[tuple[str, float]] = ()) -> None:
         ents = [{"entity": e["entity"], "start": text.index(e["text"]),
                  "end": text.index(e["text"]) + len(e["text"]), "value": e.get("value", e["text"]),
                  "extractor": "CRFEntityExtractor", "confidence_entity": 0.9}
@@ -72,7 +72,9 @@ class TrackerWriter:
             "event": "user", "timestamp": stamp, "metadata": {}, "text": text,
             "parse_data": {"intent": {"name": intent, "confidence": confidence},
                            "entities": ents, "text": text, "message_id": f"m{stamp}",
-                           "metadata": {}, "intent_ranking": [{"name": intent, "confidence": confidence}]},
+                           "metadata": {}, "intent_ranking": [
+                               {"name": name, "confidence": score}
+                               for name, score in [(intent, confidence), *ranking]]},
             "input_channel": channel, "message_id": f"m{stamp}"})
         self._add(sender, {"event": "user_featurization", "timestamp": stamp,
                            "use_text_for_featurization": False})
@@ -157,8 +159,9 @@ def write_conversations(w: TrackerWriter) -> None:
     # C3: web chat, English, not understood, then a person (Ana) takes over
     s, t = "web-c3", at("2026-11-21", "09:00")
     w.start(s, t)
-    w.turn(s, t, "blorf zzz quux", "nlu_fallback", 0.31, "webchat", "en",
-           [("action_default_fallback", ["Sorry, I didn't get that. Could you rephrase?"])])
+    w.turn(s, t, "blorf zzz quux", "nlu_fallback", 0.4, "webchat", "en",
+           [("action_default_fallback", ["Sorry, I didn't get that. Could you rephrase?"])],
+           ranking=[("out_of_scope", 0.31), ("greet", 0.2)])  # as FallbackClassifier ranks
     w.turn(s, t + timedelta(minutes=1), "agent please", "request_human", 0.97, "webchat", "en",
            [("action_request_human", ["A person from AR will take over. Reference HND-BBBBBB."])])
     w.bot(s, at("2026-11-21", "09:06"), "Hi, this is Ana from AR. How can I help?",

@@ -70,7 +70,8 @@ def _store(session: Session, transcript: Transcript) -> None:
     rows = [IndexedMessage(
         conversation_id=transcript.conversation_id, event_id=m.event_id, at=m.at,
         speaker=m.speaker, collector=m.collector, text=m.text, channel=m.channel,
-        language=m.language, intent=m.intent, confidence=m.confidence, entities=m.entities,
+        language=m.language, intent=m.intent, confidence=m.confidence,
+        alternatives=m.alternatives, entities=m.entities,
         actions=m.actions, fallback=m.fallback, low_confidence=m.low_confidence,
         corrected_by_customer=m.corrected_by_customer) for m in transcript.messages]
     session.add_all(rows)

@@ -81,6 +81,8 @@ class IndexedMessage(ConsoleBase):
     language = Column(String(5), nullable=True)
     intent = Column(String(80), nullable=True, index=True)
     confidence = Column(Float, nullable=True)
+    # The next intents of the classifier's ranking: the likeliest corrections.
+    alternatives = Column(JSON, nullable=False, default=list)
     entities = Column(JSON, nullable=False, default=list)
     actions = Column(JSON, nullable=False, default=list)  # actions run in answer to it
     fallback = Column(Boolean, nullable=False, default=False)

@@ -243,6 +243,9 @@ def inbox_page(login: Login, messages: list[IndexedMessage], intents: list[str],
                           for i in intents)
         confirm = (f'<button type="submit" name="verdict" value="confirm">Confirm {h(m.intent)}</button>'
                    if m.intent in intents else "")
+        # One click: the classifier's runner-up intents, each a button that saves it.
+        likely = "".join(f'<button type="submit" name="choose" value="{h(i)}" class="likely">'
+                         f'It is {h(i)}</button>' for i in m.alternatives if i in intents)
         items.append(
             f'<li class="review" data-event="{m.event_id}"><p class="text">{h(shown(m.text, may_see))}</p>'
             f'<p class="meta">understood <b>{h(m.intent)}</b>'
@@ -252,7 +255,7 @@ def inbox_page(login: Login, messages: list[IndexedMessage], intents: list[str],
             f'<label>Intent <select name="intent"><option value="">choose</option>{options}</select></label>'
             f'<label>Entities <input name="entities" value="{h(entity_spec(m.entities, m.text))}" '
             f'placeholder="invoice_number=INV-2026-0101; amount=2,000" size="40"></label>'
-            f'{confirm}<button type="submit" name="verdict" value="correct">Save correction</button></form></li>')
+            f'{confirm}{likely}<button type="submit" name="verdict" value="correct">Save correction</button></form></li>')
     listing = "<ol class=\"inbox\">" + "".join(items) + "</ol>" if items else \
         '<p class="empty">Nothing to review: every message the bot was unsure of has a verdict.</p>'
     files = ", ".join(h(w) for w in written) or "none yet"

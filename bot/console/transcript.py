@@ -36,6 +36,7 @@ class Message:
     collector: Optional[str] = None
     intent: Optional[str] = None
     confidence: Optional[float] = None
+    alternatives: list[str] = field(default_factory=list)
     entities: list[dict[str, Any]] = field(default_factory=list)
     actions: list[str] = field(default_factory=list)
     fallback: bool = False
@@ -69,6 +70,13 @@ def _entities(parse_data: dict[str, Any]) -> list[dict[str, Any]]:
         found.append({key: entity.get(key) for key in ("entity", "value", "start", "end")
                       if entity.get(key) is not None})
     return found
+
+
+def _alternatives(parse_data: dict[str, Any], intent: Optional[str]) -> list[str]:
+    """The ranking's next intents (FallbackClassifier puts nlu_fallback first and keeps
+    the classifier's guesses after it)."""
+    names = [r.get("name") for r in parse_data.get("intent_ranking") or [] if isinstance(r, dict)]
+    return [n for n in names if n and n not in (intent, FALLBACK_INTENT)][:3]
 
 
 def _collector(event: TrackerEvent) -> Optional[str]:
@@ -111,6 +119,7 @@ def read_transcript(conversation_id: str, events: list[TrackerEvent],
                 event.id, event.at, "customer", data.get("text") or "", channel, language,
                 intent=intent.get("name"),
                 confidence=float(confidence) if confidence is not None else None,
+                alternatives=_alternatives(parse, intent.get("name")),
                 entities=_entities(parse),
                 fallback=intent.get("name") == FALLBACK_INTENT,
             )

@@ -381,7 +381,8 @@ def create_app(settings: Settings, name: str = "ar_console") -> Sanic:
             if message is None:
                 return _not_found(login)
             verdict = request.form.get("verdict")
-            intent = message.intent if verdict == "confirm" else (request.form.get("intent") or "")
+            intent = (message.intent if verdict == "confirm" else request.form.get("choose")
+                      or request.form.get("intent") or "")
             spec = request.form.get("entities") or ""
             try:
                 entities = (message.entities if spec == entity_spec(message.entities, message.text)

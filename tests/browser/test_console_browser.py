@@ -70,7 +70,7 @@ def test_a_manager_filters_searches_opens_exports_and_reads_the_dashboard(page, 
     transcript = page.locator(".transcript .msg")
     expect(transcript).to_have_count(5)
     expect(transcript.nth(0)).to_contain_text("blorf zzz quux")
-    expect(transcript.nth(0)).to_contain_text("nlu_fallback (0.31)")
+    expect(transcript.nth(0)).to_contain_text("nlu_fallback (0.40)")
     expect(transcript.nth(4).locator(".speaker")).to_have_text("Ana Lopez")
     expect(page.locator("#record-HND-BBBBBB")).to_contain_text("handoff")
     expect(page.locator(".handoff")).to_contain_text("Ana Lopez wrote to the customer")
@@ -89,14 +89,22 @@ def test_a_manager_filters_searches_opens_exports_and_reads_the_dashboard(page, 
 def test_a_correction_in_the_inbox_lands_in_the_training_data(page, running_console):
     log_in(page, running_console, "maya")
     page.click("nav >> text=Review inbox")
-    item = page.locator("li.review", has_text="blorf zzz quux")
-    item.locator("select[name=intent]").select_option("out_of_scope")  # click one
-    item.locator("button:has-text('Save correction')").click()          # click two
-    expect(page.locator(".flash")).to_contain_text("Saved as out_of_scope")
-    expect(page.locator("li.review", has_text="blorf zzz quux")).to_have_count(0)
     picture(page, "inbox")
+    item = page.locator("li.review", has_text="blorf zzz quux")
+    # the classifier's runner-up is one click away
+    expect(item.locator("button.likely")).to_have_text(["It is out_of_scope", "It is greet"])
+    item.locator("button:has-text('It is out_of_scope')").click()
+    expect(page.locator(".flash")).to_contain_text("Saved as out_of_scope")
+    # any other intent: pick it, save it
+    item = page.locator("li.review", has_text="wir zahlen 5000 nächste Woche")
+    item.locator("select[name=intent]").select_option("promise_to_pay")
+    item.locator("button:has-text('Save correction')").click()
+    expect(page.locator(".flash")).to_contain_text("Saved as promise_to_pay")
+    expect(page.locator("li.review")).to_have_count(0)
     data = yaml.safe_load((running_console.nlu_dir / "en" / "reviewed.yml").read_text())
     assert {"intent": "out_of_scope", "examples": "- blorf zzz quux\n"} in data["nlu"]
+    german = yaml.safe_load((running_console.nlu_dir / "de" / "reviewed.yml").read_text())
+    assert german["nlu"] == [{"intent": "promise_to_pay", "examples": "- wir zahlen 5000 nächste Woche\n"}]
 
 
 def test_an_anonymous_visitor_and_a_collector_see_no_transcript_and_no_export(page, running_console):

@@ -110,7 +110,7 @@ def test_a_conversation_shows_who_said_what_the_records_and_the_handoff(running_
     http = login(running_console, "maya")
     page = http.get(running_console.url + conversation_path(http, running_console, "web-c3")).text
     assert page.index("blorf zzz quux") < page.index("Sorry, I didn") < page.index("agent please")
-    assert "Ana Lopez" in page and "nlu_fallback</b> (0.31)" in page and "action_request_human" in page
+    assert "Ana Lopez" in page and "nlu_fallback</b> (0.40)" in page and "action_request_human" in page
     assert 'id="record-HND-BBBBBB"' in page and "misunderstanding" in page
     assert "Ana Lopez wrote to the customer" in page
     c5 = http.get(running_console.url + conversation_path(http, running_console, "web-c5")).text

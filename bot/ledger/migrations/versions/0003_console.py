@@ -100,6 +100,7 @@ def upgrade() -> None:
     sa.Column('language', sa.String(length=5), nullable=True),
     sa.Column('intent', sa.String(length=80), nullable=True),
     sa.Column('confidence', sa.Float(), nullable=True),
+    sa.Column('alternatives', sa.JSON(), nullable=False),
     sa.Column('entities', sa.JSON(), nullable=False),
     sa.Column('actions', sa.JSON(), nullable=False),
     sa.Column('fallback', sa.Boolean(), nullable=False),
