@@ -30,6 +30,7 @@ def test_a_real_conversation_shows_up_with_its_intents_records_and_handoff(assis
     opened = jane.says("we ordered 10 units and were billed for 12")
     dispute = re.search(r"DSP-[2-9A-HJ-NP-Z]{6}", opened).group(0)
     handoff = re.search(r"HND-[2-9A-HJ-NP-Z]{6}", jane.says("I want to talk to a person")).group(0)
+    visitor(assistant).says("zqxj vlorp kwyth")  # nothing the model knows
 
     env = {**os.environ, "AR_STATE_DIR": str(assistant.state_dir),
            "CONSOLE_PORT": str(assistant.console_port)}
@@ -49,3 +50,6 @@ def test_a_real_conversation_shows_up_with_its_intents_records_and_handoff(assis
     assert f'id="record-{dispute}"' in page and f'id="record-{handoff}"' in page
     assert "customer asked" in page  # the handoff timeline's reason
     assert page.index("what do we owe") < page.index("I want to talk to a person")
+    inbox = http.get(url + "/inbox").text
+    item = inbox[inbox.index("zqxj vlorp kwyth"):].split("</li>")[0]
+    assert "nlu_fallback" in item and item.count('class="likely"') >= 1
