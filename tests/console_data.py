@@ -191,7 +191,7 @@ def write_conversations(w: TrackerWriter) -> None:
 
 EXPECTED = {
     "conversations": 5,
-    "per_day_by_channel": {date(2026, 11, 20): {"twilio": 1, "webchat": 1},
+    "per_day_by_channel": {date(2026, 11, 20): {"sms": 1, "webchat": 1},
                            date(2026, 11, 21): {"webchat": 1},
                            date(2026, 11, 22): {"slack": 1, "webchat": 1}},
     "per_day_by_language": {date(2026, 11, 20): {"en": 1, "es": 1},

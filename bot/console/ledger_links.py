@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.ledger import models as ledger
 
-PHONE_CHANNELS = {"twilio", "twilio_messaging", "whatsapp"}
+PHONE_CHANNELS = {"sms", "whatsapp", "twilio", "twilio_messaging"}
 SLACK_CHANNELS = {"slack", "slack_customers"}
 RECORD_KINDS = {  # reference prefix: (model, what it is)
     "DSP": (ledger.Dispute, "dispute"),

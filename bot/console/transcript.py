@@ -72,6 +72,14 @@ def _entities(parse_data: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+def channel_name(input_channel: Optional[str], conversation_id: str) -> Optional[str]:
+    """The channel as managers name it: one Twilio connector carries SMS and WhatsApp,
+    told apart by the sender (whatsapp:+...)."""
+    if input_channel in ("twilio", "twilio_messaging"):
+        return "whatsapp" if conversation_id.startswith("whatsapp:") else "sms"
+    return input_channel
+
+
 def _alternatives(parse_data: dict[str, Any], intent: Optional[str]) -> list[str]:
     """The ranking's next intents (FallbackClassifier puts nlu_fallback first and keeps
     the classifier's guesses after it)."""
@@ -111,7 +119,7 @@ def read_transcript(conversation_id: str, events: list[TrackerEvent],
         elif event.type_name == "user":
             parse = data.get("parse_data") or {}
             intent = (parse.get("intent") or {})
-            channel = data.get("input_channel") or channel
+            channel = channel_name(data.get("input_channel"), conversation_id) or channel
             if last_customer is not None and intent.get("name") in DENY_INTENTS:
                 last_customer.corrected_by_customer = True
             confidence = intent.get("confidence")

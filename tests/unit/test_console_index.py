@@ -69,6 +69,7 @@ def test_messages_keep_who_said_what_the_bot_understood_and_did(index):
 
 @pytest.mark.parametrize("filters, expected", [
     ({"channel": "slack"}, ["U03INITECH"]),
+    ({"channel": "sms"}, ["+14155550101"]),
     ({"language": "es"}, ["web-c2"]),
     ({"customer": "soylent"}, ["web-c2"]),
     ({"customer": "INITECH-003"}, ["U03INITECH"]),
@@ -122,6 +123,17 @@ def test_the_index_reads_only_what_is_new_and_keeps_up(index, tmp_path):
                                    "conversation_id = 'web-c5'")) == 4
         assert session.scalar(text("SELECT count(*) FROM console_message_fts")) == \
             session.scalar(text("SELECT count(*) FROM console_messages WHERE text != ''"))
+
+
+def test_whatsapp_and_sms_are_told_apart_on_the_one_twilio_connector(index, tmp_path):
+    writer = TrackerWriter(f"sqlite:///{tmp_path / 'tracker.db'}")
+    writer.turn("whatsapp:+4915112345678", at("2026-11-23", "07:00"), "wie viel schulden wir",
+                "ask_balance", 0.93, "twilio", "de", [("action_tell_balance", ["Offen: 12.400,00 €"])])
+    index.refresh()
+    assert ids(index, channel="whatsapp") == ["whatsapp:+4915112345678"]
+    with index.database.session() as session:
+        found = find_conversations(session, Filters(channel="whatsapp")).conversations[0]
+        assert found.outcome == "self_served" and found.contact_id is not None
 
 
 def test_an_answering_action_for_a_visitor_never_identified_is_not_self_service(index, tmp_path):
