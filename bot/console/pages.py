@@ -16,6 +16,7 @@ from bot.console.masking import shown
 from bot.console.models import IndexedConversation, IndexedMessage, SavedFilter
 from bot.console.reviews import entity_spec
 from bot.console.search import OUTCOMES, Filters, Page
+from bot.console.transcript import REFERENCE
 
 SPEAKERS = {"customer": "Customer", "bot": "Bot"}
 
@@ -167,7 +168,12 @@ def _message(m: IndexedMessage, may_see: bool) -> str:
     return (f'<li class="msg {h(m.speaker)}" data-event="{m.event_id}"><div class="meta">'
             f'<span class="speaker">{h(who)}</span> <time>{when(m.at)}</time> '
             f'<span class="channel">{h(m.channel)}</span></div>'
-            f'<div class="text">{h(shown(m.text, may_see))}</div>{understood}</li>')
+            f'<div class="text">{_linked(h(shown(m.text, may_see)))}</div>{understood}</li>')
+
+
+def _linked(escaped: str) -> str:
+    """References the bot gave (DSP-..., PLN-...) link to their ledger record below."""
+    return REFERENCE.sub(lambda r: f'<a href="#record-{r.group(0)}">{r.group(0)}</a>', escaped)
 
 
 def _records(records: list[LinkedRecord], may_see: bool) -> str:

@@ -115,7 +115,7 @@ def test_a_conversation_shows_who_said_what_the_records_and_the_handoff(running_
     assert "Ana Lopez wrote to the customer" in page
     c5 = http.get(running_console.url + conversation_path(http, running_console, "web-c5")).text
     assert "c•••@umbrella.example" in c5 and "camille.martin@" not in c5
-    assert 'id="record-DOC-DDDDDD"' in c5
+    assert 'id="record-DOC-DDDDDD"' in c5 and '<a href="#record-DOC-DDDDDD">DOC-DDDDDD</a>' in c5
 
 
 def test_tags_note_reviewed_mark_and_saved_filters(running_console):
