@@ -131,8 +131,10 @@ def create_app(settings: Settings, name: str = "ar_console") -> Sanic:
     async def login(request: Request):
         expected = request.cookies.get(LOGIN_COOKIE, "")
         if not expected or not auth.csrf_matches(expected, request.form.get("csrf")):
-            return response.html(pages.login_page(expected or "", "The form expired; try again."),
-                                 status=403)
+            fresh = secrets.token_urlsafe(24)  # so the next try can succeed
+            reply = response.html(pages.login_page(fresh, "The form expired; try again."), status=403)
+            _cookie(reply, LOGIN_COOKIE, fresh, settings, 3600)
+            return reply
         now = clock.now()
         with console.database.session() as session:
             result = auth.authenticate(
@@ -358,9 +360,8 @@ def create_app(settings: Settings, name: str = "ar_console") -> Sanic:
                       f"/conversations/<conversation_id:int>/export.{fmt}", name=f"export_one_{fmt}")
 
     def _written() -> list[str]:
-        return sorted(str(p.relative_to(settings.nlu_data_dir.parent.parent))
-                      if settings.nlu_data_dir.parent.parent in p.parents else str(p)
-                      for p in settings.nlu_data_dir.glob("*/reviewed.yml"))
+        root = settings.nlu_data_dir.parent.parent  # data/nlu/<lang>/ shown from the project
+        return sorted(str(p.relative_to(root)) for p in settings.nlu_data_dir.glob("*/reviewed.yml"))
 
     @app.get("/inbox")
     @page("review")
