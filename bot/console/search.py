@@ -66,10 +66,19 @@ class Filters:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
 
 
+def _tokens(words: str) -> list[str]:
+    return re.findall(r"\w+", words, flags=re.UNICODE)[:20]
+
+
 def _fts5_query(words: str) -> str:
-    """Each word a quoted FTS5 string (every word must occur; no operator injection)."""
-    tokens = re.findall(r"\w+", words, flags=re.UNICODE)
-    return " ".join('"%s"' % token.replace('"', '""') for token in tokens)
+    """Each word a quoted FTS5 prefix ("disput" finds "disputar"); every word must occur,
+    and nothing typed is read as an operator."""
+    return " ".join('"%s"*' % token.replace('"', '""') for token in _tokens(words))
+
+
+def _tsquery(words: str) -> str:
+    """The same for PostgreSQL: word:* & word:* (words are letters and digits only)."""
+    return " & ".join(f"{token}:*" for token in _tokens(words))
 
 
 def matching_message_ids(session: Session, words: str):
@@ -81,7 +90,7 @@ def matching_message_ids(session: Session, words: str):
     if dialect == "postgresql":
         return select(IndexedMessage.id).where(
             func.to_tsvector("simple", IndexedMessage.text).op("@@")(
-                func.plainto_tsquery("simple", words)))
+                func.to_tsquery("simple", _tsquery(words))))
     raise RuntimeError(f"full-text search needs SQLite or PostgreSQL, not {dialect}")
 
 

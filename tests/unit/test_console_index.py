@@ -81,6 +81,8 @@ def test_messages_keep_who_said_what_the_bot_understood_and_did(index):
     ({"reviewed": "yes"}, []),
     ({"frustrated": "yes"}, []),
     ({"q": "disputar"}, ["web-c2"]),
+    ({"q": "disput"}, ["web-c2"]),
+    ({"q": "nachste"}, ["U03INITECH"]),
     ({"q": "Ana"}, ["web-c3"]),
     ({"q": "retenida factura"}, ["web-c2"]),
     ({"q": "\"OR 1=1 --"}, []),
