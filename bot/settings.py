@@ -97,7 +97,8 @@ class Settings:
     # what it calls unsure, how long transcripts are kept, where reviewed examples go.
     console_interface: str = "127.0.0.1"
     console_port: int = 5080
-    console_secure_cookies: bool = False
+    # Where managers open the console; https: its cookies are marked Secure.
+    console_public_url: str = "http://127.0.0.1:5080"
     console_session_hours: float = 8.0
     console_max_login_failures: int = 5
     console_lockout_minutes: int = 15
@@ -160,7 +161,8 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         webchat_session_hours=float(env.get("WEBCHAT_SESSION_HOURS", "12")),
         console_interface=env.get("CONSOLE_INTERFACE", "127.0.0.1"),
         console_port=_int(env, "CONSOLE_PORT", 5080),
-        console_secure_cookies=env.get("CONSOLE_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
+        console_public_url=env.get("CONSOLE_PUBLIC_URL",
+                                   f"http://127.0.0.1:{_int(env, 'CONSOLE_PORT', 5080)}"),
         console_session_hours=float(env.get("CONSOLE_SESSION_HOURS", "8")),
         console_max_login_failures=_int(env, "CONSOLE_MAX_LOGIN_FAILURES", 5),
         console_lockout_minutes=_int(env, "CONSOLE_LOCKOUT_MINUTES", 15),

@@ -15,7 +15,7 @@ from bot.settings import Settings
 
 
 def console_url(settings: Settings) -> str:
-    return f"http://{settings.console_interface}:{settings.console_port}/"
+    return settings.console_public_url.rstrip("/") + "/"
 
 
 def _password(stdin_is_tty: bool) -> str:

@@ -61,7 +61,7 @@ def _cookie(reply, name: str, value: str, settings: Settings, max_age: int) -> N
     cookie["httponly"] = True
     cookie["samesite"] = "Strict"
     cookie["max-age"] = max_age
-    if settings.console_secure_cookies:
+    if settings.console_public_url.lower().startswith("https://"):
         cookie["secure"] = True
 
 
@@ -226,6 +226,7 @@ def create_app(settings: Settings, name: str = "ar_console") -> Sanic:
     @app.get("/conversations/by-id/<sender:path>")
     @page("view_transcripts")
     async def conversation_by_sender(_request, login: auth.Login, sender: str):
+        console.index.refresh()
         with console.database.session() as session:
             found = session.scalars(select(IndexedConversation.id).where(
                 IndexedConversation.conversation_id == unquote(sender))).first()

@@ -176,7 +176,7 @@ def run_assistant(app: ARApp, train_only: bool = False) -> int:
         f"  Twilio webhook   {settings.public_base_url.rstrip('/')}/webhooks/twilio/webhook\n"
         f"  Slack events     {settings.public_base_url.rstrip('/')}/webhooks/slack/webhook\n"
         f"  action server    http://127.0.0.1:{settings.action_port}/webhook\n"
-        f"  console          http://{settings.console_interface}:{settings.console_port}/  "
+        f"  console          {settings.console_public_url.rstrip('/')}/  "
         "(add a user: python -m bot console add-user NAME --role admin)\n"
         f"  ledger database  {app.database.engine.url.render_as_string(hide_password=True)}\n"
         "Press Ctrl-C to stop.", flush=True)

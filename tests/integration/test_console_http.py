@@ -73,6 +73,17 @@ def test_session_cookie_is_httponly_and_strict_and_forms_need_the_csrf_token(run
     assert "x</li>" not in http.get(running_console.url + path).text
 
 
+def test_behind_https_the_cookies_are_secure():
+    from bot.console.web import _cookie
+    from bot.settings import load_settings
+    from sanic import response
+
+    for url, secure in (("https://console.example.com", True), ("http://127.0.0.1:5080", False)):
+        reply = response.text("")
+        _cookie(reply, "ar_console", "token", load_settings({"CONSOLE_PUBLIC_URL": url}), 60)
+        assert ("Secure" in str(reply.cookies["ar_console"])) is secure
+
+
 def test_repeated_failures_lock_the_account_even_for_the_right_password(running_console):
     running_console.cli("add-user", "lou", "--role", "manager", stdin="lou-long-password-9\n")
     http = requests.Session()
