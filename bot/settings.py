@@ -93,6 +93,19 @@ class Settings:
     # a session cookie older than this starts a new conversation.
     webchat_secret: str = field(default="", repr=False)
     webchat_session_hours: float = 12.0
+    # The managers' console (bot/console): where it listens, its cookies, its lockout,
+    # what it calls unsure, how long transcripts are kept, where reviewed examples go.
+    console_interface: str = "127.0.0.1"
+    console_port: int = 5080
+    # Where managers open the console; https: its cookies are marked Secure.
+    console_public_url: str = "http://127.0.0.1:5080"
+    console_session_hours: float = 8.0
+    console_max_login_failures: int = 5
+    console_lockout_minutes: int = 15
+    console_low_confidence: float = 0.6
+    transcript_retention_days: int = 365
+    nlu_data_dir: Path = PROJECT_ROOT / "data" / "nlu"
+    test_stories_dir: Path = PROJECT_ROOT / "tests" / "stories"
 
 
 def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
@@ -146,6 +159,18 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         slack_max_message_chars=_int(env, "SLACK_MAX_MESSAGE_CHARS", 4000),
         webchat_secret=env.get("WEBCHAT_SECRET", ""),
         webchat_session_hours=float(env.get("WEBCHAT_SESSION_HOURS", "12")),
+        console_interface=env.get("CONSOLE_INTERFACE", "127.0.0.1"),
+        console_port=_int(env, "CONSOLE_PORT", 5080),
+        console_public_url=env.get("CONSOLE_PUBLIC_URL",
+                                   f"http://127.0.0.1:{_int(env, 'CONSOLE_PORT', 5080)}"),
+        console_session_hours=float(env.get("CONSOLE_SESSION_HOURS", "8")),
+        console_max_login_failures=_int(env, "CONSOLE_MAX_LOGIN_FAILURES", 5),
+        console_lockout_minutes=_int(env, "CONSOLE_LOCKOUT_MINUTES", 15),
+        console_low_confidence=float(env.get("CONSOLE_LOW_CONFIDENCE", "0.6")),
+        transcript_retention_days=_int(env, "TRANSCRIPT_RETENTION_DAYS", 365),
+        nlu_data_dir=Path(env.get("CONSOLE_NLU_DATA_DIR", str(PROJECT_ROOT / "data" / "nlu"))),
+        test_stories_dir=Path(env.get("CONSOLE_TEST_STORIES_DIR",
+                                      str(PROJECT_ROOT / "tests" / "stories"))),
     )
 
 

@@ -59,6 +59,18 @@ def cmd_eval_nlu(app: ARApp, args) -> int:
     return 1 if misses else 0
 
 
+def cmd_console(app: ARApp, args) -> int:
+    from bot.console import commands
+
+    if args.console_command == "add-user":
+        return commands.add_user(app.settings, args.username, args.role)
+    if args.console_command == "purge":
+        return commands.purge_transcripts(app.settings)
+    if args.console_command == "index":
+        return commands.build_index(app.settings)
+    return commands.serve(app.settings)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -79,11 +91,22 @@ def build_parser() -> argparse.ArgumentParser:
     for target in ("intent-accuracy", "macro-f1", "language-accuracy"):
         evaluation.add_argument(f"--min-{target}", type=float, default=0.0, metavar="X",
                                 help=f"exit 1 when the {target.replace('-', ' ')} is under X")
+    console = commands.add_parser("console", help="the managers' web console")
+    console_commands = console.add_subparsers(dest="console_command", required=True)
+    console_commands.add_parser("serve", help="run the console (make run starts it)")
+    add_user = console_commands.add_parser(
+        "add-user", help="add a console user; the password is asked for (or read from stdin)")
+    add_user.add_argument("username")
+    add_user.add_argument("--role", required=True, choices=("admin", "manager", "collector"))
+    console_commands.add_parser(
+        "purge", help="delete transcripts older than TRANSCRIPT_RETENTION_DAYS (run daily)")
+    console_commands.add_parser(
+        "index", help="bring the console's transcript index up to date (pages do it too)")
     return parser
 
 
 COMMANDS = {"migrate": cmd_migrate, "import": cmd_import, "run": cmd_run,
-            "eval-nlu": cmd_eval_nlu}
+            "eval-nlu": cmd_eval_nlu, "console": cmd_console}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

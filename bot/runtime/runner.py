@@ -129,9 +129,11 @@ def start_servers(settings: Settings, model: Path, log_dir: Optional[Path] = Non
                           "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
                           "--interface", settings.rasa_interface,
                           "--port", str(settings.rasa_port), "--enable-api", "--cors", "*"])
-    processes = [actions, rasa]
+    console = spawn("console", ["bot", "console", "serve"])  # the managers' web console
+    processes = [actions, rasa, console]
     health = [f"http://127.0.0.1:{settings.action_port}/health",
-              f"http://127.0.0.1:{settings.rasa_port}/"]
+              f"http://127.0.0.1:{settings.rasa_port}/",
+              f"http://127.0.0.1:{settings.console_port}/health"]
     if not all(_wait_until_up(url, processes) for url in health):
         stop_servers(processes)
         raise RuntimeError("a server did not start; see the output above"
@@ -177,6 +179,8 @@ def run_assistant(app: ARApp, train_only: bool = False) -> int:
         f"  Twilio webhook   {settings.public_base_url.rstrip('/')}/webhooks/twilio/webhook\n"
         f"  Slack events     {settings.public_base_url.rstrip('/')}/webhooks/slack/webhook\n"
         f"  action server    http://127.0.0.1:{settings.action_port}/webhook\n"
+        f"  console          {settings.console_public_url.rstrip('/')}/  "
+        "(add a user: python -m bot console add-user NAME --role admin)\n"
         f"  ledger database  {app.database.engine.url.render_as_string(hide_password=True)}\n"
         "Press Ctrl-C to stop.", flush=True)
     try:

@@ -27,6 +27,7 @@ def assistant(tmp_path_factory, trained_model):
     state = tmp_path_factory.mktemp("state")
     env = {"AR_STATE_DIR": str(state), "AR_TODAY": BUSINESS_DATE.isoformat(),
            "RASA_PORT": str(free_port()), "ACTION_SERVER_PORT": str(free_port()),
+           "CONSOLE_PORT": str(free_port()),
            # Its own token: a secret no other process on the machine could show.
            "RASA_AUTH_TOKEN": "integration-" + secrets.token_urlsafe(16)}
     with mock.patch.dict(os.environ, env):

@@ -18,6 +18,7 @@ LAYERS = {
     "ledger": 1,
     "conversation": 2,
     "requests": 3, "messaging": 3, "nlu": 3,
+    "console": 3,
     "runtime": 4,
 }
 FRAMEWORKS = ("rasa", "rasa_sdk", "twilio", "slack_sdk", "slack_bolt")

@@ -1,0 +1,1 @@
+"""The managers' web console: transcripts, review inbox, figures, behind a login."""
