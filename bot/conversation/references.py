@@ -225,23 +225,30 @@ def name_references(session: Session, customer_id: int, text: str,
 
 def _unknown(text: str, words, candidates: list[_Candidate], used: set[int],
              entities: list[dict]) -> list[str]:
-    """What looks like an identifier the customer named and matched nothing of theirs."""
+    """What looks like an identifier the customer named and matched nothing of theirs, as
+    written, in the order written."""
     excluded = set(used)
     for entity in entities:
         if entity.get("entity") in ("amount", "date", "instalments") and entity.get("value"):
             excluded |= set(_span_words(words, entity, str(entity["value"]), text))
-    unknown: list[str] = []
+    found = [(i, word) for i, (word, _start, _end) in enumerate(words)
+             if i not in excluded and _looks_like_identifier(word, words[i - 1][0] if i else "")]
+    covered = {i for i, _word in found} | used
     for entity in entities:
         value = str(entity.get("value") or "").strip()
-        if entity.get("entity") in IDENTIFIER_ENTITIES and value and not _suspect(value):
-            if not set(_span_words(words, entity, value, text)) & used \
-                    and identifier_key(value) not in {identifier_key(u) for u in unknown}:
-                unknown.append(value)
-    for i, (word, _start, _end) in enumerate(words):
-        if i in excluded or not _looks_like_identifier(word, words[i - 1][0] if i else ""):
+        if entity.get("entity") not in IDENTIFIER_ENTITIES or not value or _suspect(value):
             continue
-        if not any(identifier_key(word) in identifier_key(u) for u in unknown):
-            unknown.append(word)
+        span = list(_span_words(words, entity, value, text))
+        if span and set(span) <= covered or set(span) & used:
+            continue
+        # The NLU may cut a word short ("2026" of "2026/0143"): say the words it is in.
+        written = " ".join(words[i][0] for i in span) if span else value
+        found.append((span[0] if span else len(words), written))
+        covered |= set(span)
+    unknown: list[str] = []
+    for _position, written in sorted(found, key=lambda f: f[0]):
+        if identifier_key(written) not in {identifier_key(u) for u in unknown}:
+            unknown.append(written)
     return unknown
 
 

@@ -1,14 +1,19 @@
 """The real thing: Rasa server and action server started as `make run` starts them, a
-ledger in SQLite (one per test module), at the demo business date."""
+ledger in SQLite (one per test module), at the demo business date. The ledger is the demo
+one unless a module overrides the `ledger_folder` fixture with another CSV export."""
 
 from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
+from typing import Optional
 from unittest import mock
 
 import pytest
 
+from bot.ledger.importer import import_directory
+from bot.ledger.schema import migrate
 from bot.runtime.app import ARApp
 from bot.runtime.runner import prepare_ledger, start_servers, stop_servers
 from bot.settings import load_settings
@@ -22,7 +27,15 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def assistant(tmp_path_factory, trained_model):
+def ledger_folder() -> Optional[Path]:
+    """The CSV export the module's ledger is loaded from; None: the demo ledger, loaded
+    by prepare_ledger as `make run` loads it. A module overrides this fixture to talk to
+    another ledger (tests/ledgers/...)."""
+    return None
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory, trained_model, ledger_folder):
     state = tmp_path_factory.mktemp("state")
     env = {"AR_STATE_DIR": str(state), "AR_TODAY": BUSINESS_DATE.isoformat(),
            "RASA_PORT": str(free_port()), "ACTION_SERVER_PORT": str(free_port()),
@@ -30,7 +43,11 @@ def assistant(tmp_path_factory, trained_model):
     with mock.patch.dict(os.environ, env):
         settings = load_settings()
         app = ARApp(settings)
-        prepare_ledger(app)
+        if ledger_folder is not None:
+            migrate(app.database)
+            with app.session() as session:
+                import_directory(session, ledger_folder)
+        prepare_ledger(app)  # a ledger already holding customers is kept as it is
         processes = start_servers(settings, trained_model, log_dir=state / "logs")
         try:
             yield settings

@@ -181,3 +181,10 @@ def test_lookup_queries_by_key_not_by_reading_every_invoice(foreign_app, kestrel
         found = name_references(session, kestrel, "is invoice BULK-004711 paid? and 81234?")
         assert [i.invoice_number for i in found.invoices] == ["BULK-004711", "81234"]
     assert len([o for o in loaded if isinstance(o, Invoice)]) <= 2
+
+
+def test_an_identifier_the_nlu_cut_short_is_said_whole(foreign_app, kestrel):
+    # The CRF read "2026" of Halvorsen's 2026/0143: the answer names what was written.
+    assert named(foreign_app, kestrel, "is invoice 2026/0143 paid?",
+                 [{"entity": "invoice_number", "value": "2026", "start": 11, "end": 15}]
+                 ) == ([], [], False, ["2026/0143"])
