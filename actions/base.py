@@ -83,14 +83,19 @@ def caller_of(session: Session, tracker: Tracker) -> Optional[Caller]:
                     ar_app().now())
 
 
-def ask_to_verify(turn: Turn, resume: str) -> list[EventType]:
-    """Send an unidentified sender through verification, then carry on with resume."""
+def ask_to_verify(turn: Turn, resume: str, keep_message: bool = False) -> list[EventType]:
+    """Send an unidentified sender through verification, then carry on with resume.
+    keep_message: the request names records in any shape, so keep its text (when it holds
+    a number) to read against the ledger once we know whose it is."""
     turn.say("utter_need_verification")
-    # The verification answers may name an invoice too; keep what the request named (the
-    # NLU's invoice number, else the request itself when it holds a number: it is read
-    # against the ledger once we know whose it is).
+    # The verification answers may name an invoice too; keep what the request named.
     message = turn.tracker.latest_message.get("text") or ""
-    named = turn.entity("invoice_number") or (message[:200] if invoice_tokens(message) else None)
+    named = turn.entity("invoice_number")
+    # The NLU's number when it is a whole word of the message; one it cut short ("2026"
+    # of "2026/0142") or missed is read from the message itself later.
+    if keep_message and invoice_tokens(message) and (
+            not named or named not in invoice_tokens(message)):
+        named = message[:200]
     return [SlotSet("pending_request", resume), SlotSet("pending_invoice", named),
             FollowupAction("identity_form")]
 
@@ -127,11 +132,14 @@ class SyncAction(Action, metaclass=ABCMeta):
 class CallerAction(SyncAction):
     """An action that needs to know whose account this is before it says anything."""
 
+    # It reads the invoices and payments the request names (named_in_request).
+    names_records = False
+
     def run_sync(self, turn: Turn) -> list[EventType]:
         with ar_app().session() as session:
             caller = caller_of(session, turn.tracker)
             if caller is None:
-                return ask_to_verify(turn, self.name())
+                return ask_to_verify(turn, self.name(), keep_message=self.names_records)
             return self.answer(session, caller, turn) or []
 
     @abstractmethod
@@ -144,6 +152,7 @@ class InvoiceAction(CallerAction):
     """A caller action about one invoice: asks which one when the customer did not say,
     and says "not found" for a number that is not one of theirs (whoever's it is)."""
 
+    names_records = True
     # Where a question naming one of the caller's payments instead goes, if anywhere.
     payment_action: Optional[str] = None
 

@@ -12,6 +12,8 @@ class ActionTellPaymentStatus(CallerAction):
     """Answers about the payment the customer names and no other: a reference that is
     not theirs (another customer's or nobody's) is not found, with no figure."""
 
+    names_records = True
+
     def name(self) -> str:
         return "action_tell_payment_status"
 
@@ -38,8 +40,12 @@ class ActionTellPaymentStatus(CallerAction):
             turn.say("utter_payment_not_found", latest=self._describe(turn, answer.payments[0]))
         else:
             turn.say("utter_payment_none_on_file")
-        # What a resumed request named was carried in the slot; it is answered now.
-        return [] if from_message else [SlotSet("invoice_number", None)]
+        if named.invoices or named.unknown or not from_message:
+            # The invoice this was about, for what the customer asks next; what a resumed
+            # request carried in the slot has been answered.
+            return [SlotSet("invoice_number",
+                            named.invoices[0].invoice_number if named.invoices else None)]
+        return []
 
     @staticmethod
     def _say_found(turn, caller, payment):
@@ -69,6 +75,8 @@ class ActionTellPaymentStatus(CallerAction):
 class ActionGivePaymentOptions(CallerAction):
     """The pay link, for the invoice named if it is the caller's; a number that is not
     theirs is not found (no link made out for it)."""
+
+    names_records = True
 
     def name(self) -> str:
         return "action_give_payment_options"

@@ -8,9 +8,10 @@ import re
 import pytest
 
 from actions.base import set_ar_app
-from actions.documents import ActionSendInvoiceCopy
+from actions.documents import ActionSendInvoiceCopy, ActionSendStatement
 from actions.invoices import ActionTellInvoiceStatus
 from actions.payments import ActionGivePaymentOptions, ActionTellPaymentStatus
+from bot.conversation.identity import verify_by_knowledge
 from bot.ledger.models import DocumentRequest
 from tests.actions.conftest import followups, make_tracker, run_action, slot_events
 
@@ -159,3 +160,27 @@ def test_payment_link_names_the_invoice_in_its_own_shape_and_refuses_another_cus
     assert said.startswith("I couldn't find invoice 81235 on your account") and "http" not in said
     said, _ = ask(ActionGivePaymentOptions(), "how do we pay you?", "request_payment_link")
     assert "https://pay.example.com/pay?account=400123\n" in said, said
+
+
+def test_a_web_visitors_request_in_a_foreign_shape_is_answered_once_they_are_verified(ledger):
+    visitor = ("web-kestrel-1", "rest")
+    question = "did you get our payment Ref 000045123?"
+    said, events = ask(ActionTellPaymentStatus(), question, "ask_payment_status", sender=visitor)
+    assert "confirm who you are" in said and followups(events) == ["identity_form"]
+    assert slot_events(events)["pending_invoice"] == question
+    with ledger.session() as session:
+        result = verify_by_knowledge(session, "web-kestrel-1", "400123", "81234",
+                                     ledger.settings, ledger.now())
+    assert result.status == "verified"
+    # action_resume_request put what the request named in the invoice_number slot.
+    said, events = ask(ActionTellPaymentStatus(), "81234", "inform", sender=visitor,
+                       slots={"invoice_number": question}, latest_action="action_resume_request")
+    assert said.startswith("Yes: we received $1,000.00 by ACH on Nov 10, 2026 "
+                           "(reference 000045123)"), said
+    assert slot_events(events)["invoice_number"] is None
+
+
+def test_a_request_that_reads_no_records_does_not_carry_its_text_through_verification():
+    said, events = ask(ActionSendStatement(), "statement for account 400123 please",
+                       "request_statement", sender=("web-kestrel-2", "rest"))
+    assert "confirm who you are" in said and slot_events(events)["pending_invoice"] is None
