@@ -30,8 +30,12 @@ GENERIC_PREFIXES = frozenset("""
     TRANSFERENCIA VIREMENT UBERWEISUNG TRANSFERENCIA WIRE ACH EFT CHECK CHEQUE CHQ CHK
     ACCOUNT ACCT CUENTA COMPTE KONTO CONTA ID
 """.split())
-# Words after which a number is not one of ours to look up (purchase orders, phones).
-_NOT_OURS_BEFORE = frozenset("PO ORDER PEDIDO COMMANDE BESTELLUNG PEDIDO OC TEL PHONE".split())
+# Words after which (or glued to which) a number is not one of ours to look up: purchase
+# orders, phone numbers.
+_NOT_OURS_BEFORE = frozenset("""
+    PO ORDER PEDIDO COMMANDE BESTELLUNG BESTELLNR OC TEL PHONE CALL MOBILE CELL TELEFONO
+    TELEFONE TELEFON TELEPHONE HANDY MOVIL CELULAR WHATSAPP FAX
+""".split())
 
 _WORD = re.compile(r"[^\s,;:!?()\[\]{}\"'“”«»<>]+")
 _TRAILING = ".-/#"
@@ -43,7 +47,11 @@ _AMOUNT_SHAPE = re.compile(
 _DATE_SHAPE = re.compile(
     r"^\d{1,2}[/.\-]\d{1,2}(?:[/.\-](?:\d{2}|\d{4}))?\.?$"  # 15/12, 15.12.2026, 3-12
     r"|^\d{4}[/.\-]\d{1,2}[/.\-]\d{1,2}$")  # 2026-12-15
-_UNIT_SHAPE = re.compile(r"^\d+(?:st|nd|rd|th|er|e|º|°|am|pm|h|x|k|days?|d[ií]as|jours|tage|dias|pcs|units?)$", re.I)
+_UNIT_SHAPE = re.compile(r"^\d+(?:st|nd|rd|th|er|e|º|°|am|pm|h|x|k|days?|d[ií]as|jours|tage|"
+                         r"dias|pcs|units?|ml|l|kg|g|lbs?|oz|mm|cm|m)$", re.I)
+_PHONE_SHAPE = re.compile(r"^\(?\d{2,4}\)?[-.]\d{3,4}[-.]\d{4}$")  # 312-555-0199
+_DIGIT_GROUP = re.compile(r"^\(?\d{1,6}\)?(?:-\d{1,6})?$")
+_BARE_NUMBER = re.compile(r"^\d{4,}[A-Z]?$")  # 81234, 2026/0142, 5120-D (as keys)
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 MIN_KEY_LENGTH = 3
 
@@ -231,6 +239,7 @@ def _unknown(text: str, words, candidates: list[_Candidate], used: set[int],
     for entity in entities:
         if entity.get("entity") in ("amount", "date", "instalments") and entity.get("value"):
             excluded |= set(_span_words(words, entity, str(entity["value"]), text))
+    excluded |= _phone_numbers(words)
     found = [(i, word) for i, (word, _start, _end) in enumerate(words)
              if i not in excluded and _looks_like_identifier(word, words[i - 1][0] if i else "")]
     covered = {i for i, _word in found} | used
@@ -252,6 +261,26 @@ def _unknown(text: str, words, candidates: list[_Candidate], used: set[int],
     return unknown
 
 
+def _phone_numbers(words) -> set[int]:
+    """The words that make up a phone number written in groups ("07911 123456",
+    "(11) 98765-4321", "01 23 45 67 89"): nine digits or more over two groups or more,
+    starting with 0 or a bracket or with a short group (not "33410 33411", two invoices)."""
+    phone: set[int] = set()
+    i = 0
+    while i < len(words):
+        j = i
+        while j < len(words) and _DIGIT_GROUP.match(words[j][0]):
+            j += 1
+        groups = [w for w, _s, _e in words[i:j]]
+        digits = sum(ch.isdigit() for w in groups for ch in w)
+        phone_like = groups and (groups[0][0] in "0(" or any(
+            len(g.strip("()")) <= 3 for g in groups))
+        if j - i >= 2 and digits >= 9 and phone_like:
+            phone |= set(range(i, j))
+        i = max(j, i + 1)
+    return phone | {i for i, (w, _s, _e) in enumerate(words) if _PHONE_SHAPE.match(w)}
+
+
 def _looks_like_identifier(word: str, previous: str) -> bool:
     if (not any(ch.isdigit() for ch in word) or "@" in word or "://" in word
             or word.startswith("+") or _suspect(word) or _UNIT_SHAPE.match(word)):
@@ -264,7 +293,8 @@ def _looks_like_identifier(word: str, previous: str) -> bool:
     if len(digits) < MIN_KEY_LENGTH:
         return False
     if _letters(key):
-        return True  # glued to letters: WIRE-5520, fac-000124, nº81234
+        # Glued to letters: WIRE-5520, fac-000124, nº81234; not PO4500017781.
+        return _letters(key) not in _NOT_OURS_BEFORE
     if before in GENERIC_PREFIXES:
         return True
-    return len(digits) >= 4 and not _YEAR.match(word)
+    return bool(_BARE_NUMBER.match(key)) and not _YEAR.match(word)

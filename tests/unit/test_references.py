@@ -92,6 +92,8 @@ def test_payments_are_found_whatever_shape_the_customer_writes(foreign_app, kest
     ("is 99999 paid?", "99999"),  # nobody's
     ("did you get WIRE-9999", "WIRE-9999"),  # nobody's
     ("invoice 2026/0150", "2026/0150"),  # Cerámicas Albarán's
+    ("what about 5120-D", "5120-D"),  # nobody's
+    ("invoice no. 77-A", "77-A"),  # nobody's
 ])
 def test_another_customers_or_nobodys_identifier_is_unknown_alike(foreign_app, kestrel, text,
                                                                   other):
@@ -107,6 +109,12 @@ def test_another_customers_or_nobodys_identifier_is_unknown_alike(foreign_app, k
     "call me at +447911123456",
     "it was the 15th",
     "what do we owe in 2026",
+    "we ordered 500ml bottles and 40 units",
+    "call me on 07911 123456",
+    "our AP number is (11) 98765-4321 or 312-555-0199",
+    "is PO 4500017781 invoiced? and PO4500018102?",
+    "the aging, 30/60/90",
+    "25% now, the rest at 10:30 on 31.05.",
 ])
 def test_amounts_dates_and_counts_are_not_identifiers(foreign_app, kestrel, text):
     assert named(foreign_app, kestrel, text) == ([], [], False, [])
@@ -128,6 +136,7 @@ def test_several_identifiers_come_in_the_order_written(foreign_app, kestrel):
         foreign_app, kestrel, "WIRE-5520 paid 2026/0142 and 81234, not 81299")
     assert invoices == ["2026/0142", "81234"] and payments == ["WIRE-5520"]
     assert unknown == ["81299"]
+    assert named(foreign_app, kestrel, "copies of 33410 33411 please")[3] == ["33410", "33411"]
 
 
 def test_the_callers_own_account_number_is_recognised(foreign_app, kestrel):
