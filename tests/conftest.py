@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -42,6 +43,14 @@ def demo_app(tmp_path) -> ARApp:
 def foreign_app(tmp_path) -> ARApp:
     """A migrated ledger holding tests/ledgers/foreign_shapes, today being 2026-11-23."""
     return ledger_app(tmp_path, FOREIGN_SHAPES)
+
+
+@pytest.fixture(scope="module")
+def ledger_folder() -> Optional[Path]:
+    """The CSV export the real servers' ledger (the `assistant` fixture) is loaded from;
+    None: the demo ledger, loaded by prepare_ledger as `make run` loads it. A module
+    overrides this fixture to talk to another ledger (tests/ledgers/...)."""
+    return None
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,12 @@
 """The real thing: Rasa server and action server started as `make run` starts them, a
 ledger in SQLite (one per test module), at the demo business date. The ledger is the demo
-one unless a module overrides the `ledger_folder` fixture with another CSV export."""
+one unless a module overrides the `ledger_folder` fixture (tests/conftest.py) with another
+CSV export."""
 
 from __future__ import annotations
 
 import os
 import socket
-from pathlib import Path
-from typing import Optional
 from unittest import mock
 
 import pytest
@@ -24,14 +23,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def ledger_folder() -> Optional[Path]:
-    """The CSV export the module's ledger is loaded from; None: the demo ledger, loaded
-    by prepare_ledger as `make run` loads it. A module overrides this fixture to talk to
-    another ledger (tests/ledgers/...)."""
-    return None
 
 
 @pytest.fixture(scope="module")
