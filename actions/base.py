@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot.conversation import formatting
 from bot.conversation.identity import Caller, find_invoice, identify
 from bot.conversation.parsing import invoice_tokens
+from bot.conversation.references import Named, name_references
 from bot.languages import DEFAULT_LANGUAGE
 from bot.ledger.models import Invoice
 from bot.runtime.app import ARApp
@@ -82,13 +83,33 @@ def caller_of(session: Session, tracker: Tracker) -> Optional[Caller]:
                     ar_app().now())
 
 
-def ask_to_verify(turn: Turn, resume: str) -> list[EventType]:
-    """Send an unidentified sender through verification, then carry on with resume."""
+def ask_to_verify(turn: Turn, resume: str, keep_message: bool = False) -> list[EventType]:
+    """Send an unidentified sender through verification, then carry on with resume.
+    keep_message: the request names records in any shape, so keep its text (when it holds
+    a number) to read against the ledger once we know whose it is."""
     turn.say("utter_need_verification")
-    # The verification answers may name an invoice too; keep the one the request named.
-    return [SlotSet("pending_request", resume),
-            SlotSet("pending_invoice", turn.entity("invoice_number")),
+    # The verification answers may name an invoice too; keep what the request named.
+    message = turn.tracker.latest_message.get("text") or ""
+    named = turn.entity("invoice_number")
+    # The NLU's number when it is a whole word of the message; one it cut short ("2026"
+    # of "2026/0142") or missed is read from the message itself later.
+    if keep_message and invoice_tokens(message) and (
+            not named or named not in invoice_tokens(message)):
+        named = message[:200]
+    return [SlotSet("pending_request", resume), SlotSet("pending_invoice", named),
             FollowupAction("identity_form")]
+
+
+def named_in_request(session: Session, caller: Caller, turn: Turn) -> tuple[Named, bool]:
+    """What the request names among the caller's records, and whether it came from the
+    customer's message just now (else from the invoice_number slot: a request resumed
+    after verification or after "which invoice?")."""
+    if turn.tracker.latest_action_name == "action_listen":
+        message = turn.tracker.latest_message
+        return name_references(session, caller.customer_id, message.get("text") or "",
+                               message.get("entities") or [], caller.account_number), True
+    return name_references(session, caller.customer_id, turn.slot("invoice_number") or "",
+                           account_number=caller.account_number), False
 
 
 class SyncAction(Action, metaclass=ABCMeta):
@@ -111,11 +132,14 @@ class SyncAction(Action, metaclass=ABCMeta):
 class CallerAction(SyncAction):
     """An action that needs to know whose account this is before it says anything."""
 
+    # It reads the invoices and payments the request names (named_in_request).
+    names_records = False
+
     def run_sync(self, turn: Turn) -> list[EventType]:
         with ar_app().session() as session:
             caller = caller_of(session, turn.tracker)
             if caller is None:
-                return ask_to_verify(turn, self.name())
+                return ask_to_verify(turn, self.name(), keep_message=self.names_records)
             return self.answer(session, caller, turn) or []
 
     @abstractmethod
@@ -125,29 +149,32 @@ class CallerAction(SyncAction):
 
 
 class InvoiceAction(CallerAction):
-    """A caller action about one invoice: asks which one when the customer did not say."""
+    """A caller action about one invoice: asks which one when the customer did not say,
+    and says "not found" for a number that is not one of theirs (whoever's it is)."""
+
+    names_records = True
+    # Where a question naming one of the caller's payments instead goes, if anywhere.
+    payment_action: Optional[str] = None
 
     def answer(self, session, caller, turn):
-        named = turn.entity("invoice_number")
-        invoice = find_invoice(session, caller, named) if named else None
-        message = turn.tracker.latest_message.get("text") or ""
-        replying_to_customer = turn.tracker.latest_action_name == "action_listen"
-        if invoice is None and replying_to_customer:
-            # The entity extractor may miss a shape; the customer's own invoice numbers
-            # are the surest guide to which word is one.
-            invoice = find_invoice(session, caller, message)
-        mentioned = named or (next(iter(invoice_tokens(message)), None)
-                              if replying_to_customer else None)
-        if invoice is None and not mentioned and turn.slot("invoice_number"):
+        named, from_message = named_in_request(session, caller, turn)
+        invoice = named.invoices[0] if named.invoices else None
+        if invoice is None and not named.anything and from_message and turn.slot("invoice_number"):
             invoice = find_invoice(session, caller, turn.slot("invoice_number"))
         if invoice is not None:
             return [SlotSet("invoice_number", invoice.invoice_number)] + (
                 self.answer_invoice(session, caller, invoice, turn) or [])
+        if named.payments and self.payment_action:
+            # The payment action reads what was named from the slot, as after verification.
+            return [SlotSet("invoice_number", named.payments[0].payment_reference),
+                    FollowupAction(self.payment_action)]
+        mentioned = (named.unknown + [p.payment_reference for p in named.payments])[:1]
         if mentioned:
             # Another customer's invoice gets exactly this answer too.
-            turn.say("utter_invoice_not_found", invoice_number=mentioned[:40])
+            turn.say("utter_invoice_not_found", invoice_number=mentioned[0][:40])
             return [SlotSet("invoice_number", None)]
-        return [SlotSet("pending_request", self.name()), FollowupAction("invoice_form")]
+        return [SlotSet("invoice_number", None), SlotSet("pending_request", self.name()),
+                FollowupAction("invoice_form")]
 
     @abstractmethod
     def answer_invoice(self, session: Session, caller: Caller, invoice: Invoice, turn: Turn

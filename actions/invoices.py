@@ -8,6 +8,8 @@ from bot.ledger.figures import invoice_status, last_payment, open_amount, open_d
 
 
 class ActionTellInvoiceStatus(InvoiceAction):
+    payment_action = "action_tell_payment_status"  # "is WIRE-5520 through?"
+
     def name(self) -> str:
         return "action_tell_invoice_status"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -13,6 +14,9 @@ from bot.runtime.app import ARApp
 from bot.settings import load_settings
 
 BUSINESS_DATE = date(2026, 11, 23)
+# A second ledger whose identifiers have none of the demo's shapes: numeric only,
+# slashes, zero-padded, lower case (tests/ledgers/foreign_shapes/README.md).
+FOREIGN_SHAPES = Path(__file__).resolve().parent / "ledgers" / "foreign_shapes"
 
 
 def demo_settings(state_dir: Path, **overrides: str):
@@ -20,14 +24,33 @@ def demo_settings(state_dir: Path, **overrides: str):
     return load_settings(env)
 
 
+def ledger_app(state_dir: Path, folder: Path) -> ARApp:
+    """A migrated ledger in state_dir holding the CSV export in folder."""
+    app = ARApp(demo_settings(state_dir))
+    migrate(app.database)
+    with app.session() as session:
+        import_directory(session, folder)
+    return app
+
+
 @pytest.fixture
 def demo_app(tmp_path) -> ARApp:
     """A migrated ledger holding the demo data, today being 2026-11-23."""
-    app = ARApp(demo_settings(tmp_path))
-    migrate(app.database)
-    with app.session() as session:
-        import_directory(session, DEMO_DATA)
-    return app
+    return ledger_app(tmp_path, DEMO_DATA)
+
+
+@pytest.fixture
+def foreign_app(tmp_path) -> ARApp:
+    """A migrated ledger holding tests/ledgers/foreign_shapes, today being 2026-11-23."""
+    return ledger_app(tmp_path, FOREIGN_SHAPES)
+
+
+@pytest.fixture(scope="module")
+def ledger_folder() -> Optional[Path]:
+    """The CSV export the real servers' ledger (the `assistant` fixture) is loaded from;
+    None: the demo ledger, loaded by prepare_ledger as `make run` loads it. A module
+    overrides this fixture to talk to another ledger (tests/ledgers/...)."""
+    return None
 
 
 @pytest.fixture(scope="session")

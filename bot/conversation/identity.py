@@ -9,7 +9,7 @@ from typing import Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.conversation.parsing import invoice_key, invoice_tokens
+from bot.conversation.references import name_references
 from bot.ledger.audit import record
 from bot.ledger.models import Contact, Customer, Invoice, VerificationAttempt, VerifiedConversation
 from bot.settings import Settings
@@ -144,7 +144,8 @@ def verify_by_knowledge(session: Session, conversation_id: str, account_text: st
     customer = session.scalars(
         select(Customer).where(func.upper(Customer.account_number) == account_number)
     ).first()
-    invoice = _match_invoice(customer.invoices, invoice_text) if customer else None
+    invoice = _first_invoice(session, customer.id, customer.account_number,
+                             invoice_text) if customer else None
     succeeded = invoice is not None
     session.add(VerificationAttempt(conversation_id=conversation_id,
                                     account_number=account_number, succeeded=succeeded))
@@ -162,16 +163,13 @@ def verify_by_knowledge(session: Session, conversation_id: str, account_text: st
     return VerificationResult("verified", caller=_caller(customer, None, "knowledge"))
 
 
-def _match_invoice(invoices, text: str) -> Optional[Invoice]:
-    by_key = {invoice_key(i.invoice_number): i for i in invoices}
-    for token in [text or ""] + invoice_tokens(text):
-        invoice = by_key.get(invoice_key(token))
-        if invoice is not None:
-            return invoice
-    return None
+def _first_invoice(session: Session, customer_id: int, account_number: str, text: str
+                   ) -> Optional[Invoice]:
+    named = name_references(session, customer_id, text or "", account_number=account_number)
+    return named.invoices[0] if named.invoices else None
 
 
 def find_invoice(session: Session, caller: Caller, text: str) -> Optional[Invoice]:
-    """The caller's own invoice that text names; another customer's is never found."""
-    customer = session.get(Customer, caller.customer_id)
-    return _match_invoice(customer.invoices, text)
+    """The caller's own invoice that text names, whatever its shape ("81234", "2026/0142",
+    "fac 123" for FAC-000123); another customer's is never found."""
+    return _first_invoice(session, caller.customer_id, caller.account_number, text)

@@ -18,7 +18,9 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.orm import declarative_base, relationship, validates
+
+from bot.ledger.identifier_keys import identifier_key, number_part
 
 
 class Money(TypeDecorator):
@@ -108,12 +110,22 @@ class Invoice(Base):
     currency = Column(String(3), nullable=False)
     po_number = Column(String(60), nullable=True)
     description = Column(Text, nullable=True)
+    # What customers write is looked up by these (bot.ledger.identifier_keys), set
+    # whenever the number is.
+    number_key = Column(String(60), nullable=True, index=True)
+    number_digits = Column(String(60), nullable=True, index=True)
 
     customer = relationship("Customer", back_populates="invoices")
     lines = relationship("InvoiceLine", back_populates="invoice", order_by="InvoiceLine.line_number")
     applications = relationship("PaymentApplication", back_populates="invoice")
     credit_notes = relationship("CreditNote", back_populates="invoice")
     disputes = relationship("Dispute", back_populates="invoice")
+
+    @validates("invoice_number")
+    def _set_keys(self, _name, value):
+        self.number_key = identifier_key(value)
+        self.number_digits = number_part(self.number_key)
+        return value
 
 
 class InvoiceLine(Base):
@@ -136,9 +148,17 @@ class Payment(Base):
     received_date = Column(Date, nullable=False)
     amount = Column(Money, nullable=False)
     method = Column(String(10), nullable=False)  # ach, wire, check, card
+    reference_key = Column(String(60), nullable=True, index=True)
+    reference_digits = Column(String(60), nullable=True, index=True)
 
     customer = relationship("Customer", back_populates="payments")
     applications = relationship("PaymentApplication", back_populates="payment")
+
+    @validates("payment_reference")
+    def _set_keys(self, _name, value):
+        self.reference_key = identifier_key(value)
+        self.reference_digits = number_part(self.reference_key)
+        return value
 
 
 class PaymentApplication(Base):

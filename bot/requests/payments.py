@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from sqlalchemy.orm import Session
 
 from bot.conversation.identity import Caller
-from bot.conversation.parsing import invoice_key
+from bot.conversation.references import Named, name_references
 from bot.ledger.models import Customer, Invoice, Payment
 from bot.settings import Settings
 
@@ -24,14 +24,12 @@ def find_payments(session: Session, caller: Caller, reference: Optional[str] = N
                   amount: Optional[Decimal] = None, sent_on: Optional[date] = None
                   ) -> list[Payment]:
     """The caller's payments matching what they told us, newest first; with nothing to
-    go on, the most recent ones."""
-    payments = sorted(session.get(Customer, caller.customer_id).payments,
-                      key=lambda p: (p.received_date, p.id), reverse=True)
+    go on, the most recent ones. A reference matches by its key (case, separators and
+    padding aside, "ref 45123" for 000045123), never by a part of another reference."""
     if reference:
-        wanted = invoice_key(reference)
-        return [p for p in payments if wanted and (
-            invoice_key(p.payment_reference) == wanted
-            or invoice_key(p.payment_reference).endswith(wanted))]
+        return _newest_first(name_references(session, caller.customer_id, reference,
+                                             account_number=caller.account_number).payments)
+    payments = _newest_first(session.get(Customer, caller.customer_id).payments)
     if amount is not None:
         payments = [p for p in payments if p.amount == amount
                     or any(a.applied_amount == amount for a in p.applications)]
@@ -42,6 +40,53 @@ def find_payments(session: Session, caller: Caller, reference: Optional[str] = N
     if reference is None and amount is None and sent_on is None:
         return payments[:RECENT_PAYMENTS]
     return payments
+
+
+def _newest_first(payments) -> list[Payment]:
+    return sorted(payments, key=lambda p: (p.received_date, p.id), reverse=True)
+
+
+def payments_for_invoice(invoice: Invoice) -> list[Payment]:
+    """The payments applied to one invoice, newest first."""
+    return _newest_first({a.payment for a in invoice.applications})
+
+
+@dataclass(frozen=True)
+class PaymentAnswer:
+    """What to tell a customer who asks whether a payment arrived.
+
+    kind: found (payments: the ones they named, or those applied to the invoice they
+    named, or those matching the amount or date they gave) | not_found (they named a
+    reference or number that is not theirs: said as written in `named`, no figure) |
+    none_for_invoice (their invoice `named` has no payment yet) | latest (they named
+    nothing: the latest payments, to be said as such) | no_match (nothing matches the
+    amount or date; payments holds the latest) | none_on_file."""
+
+    kind: str
+    payments: list[Payment]
+    named: Optional[str] = None
+
+
+def answer_payment_question(session: Session, caller: Caller, named: Named,
+                            amount: Optional[Decimal] = None, sent_on: Optional[date] = None
+                            ) -> PaymentAnswer:
+    """Only ever the payment the customer named, never another one in its place."""
+    if named.payments:
+        return PaymentAnswer("found", _newest_first(named.payments)[:RECENT_PAYMENTS])
+    if named.unknown:
+        return PaymentAnswer("not_found", [], named.unknown[0])
+    if named.invoices:
+        invoice = named.invoices[0]
+        applied = payments_for_invoice(invoice)[:RECENT_PAYMENTS]
+        return PaymentAnswer("found" if applied else "none_for_invoice", applied,
+                             invoice.invoice_number)
+    latest = find_payments(session, caller)
+    if not latest:
+        return PaymentAnswer("none_on_file", [])
+    if amount is None and sent_on is None:
+        return PaymentAnswer("latest", latest)
+    matching = find_payments(session, caller, amount=amount, sent_on=sent_on)
+    return PaymentAnswer("found", matching[:1]) if matching else PaymentAnswer("no_match", latest)
 
 
 def _without_empty_parameters(url: str) -> str:
@@ -64,8 +109,8 @@ def payment_options(caller: Caller, invoice: Optional[Invoice], settings: Settin
     link = None
     if settings.pay_portal_url:
         link = _without_empty_parameters(settings.pay_portal_url.format(
-            invoice_number=quote(invoice.invoice_number) if invoice else "",
-            account_number=quote(caller.account_number),
+            invoice_number=quote(invoice.invoice_number, safe="") if invoice else "",
+            account_number=quote(caller.account_number, safe=""),
         ))
     return PaymentOptions(pay_link=link,
                           bank_instructions=settings.bank_instructions.get(caller.currency),

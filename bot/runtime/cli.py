@@ -52,8 +52,8 @@ def cmd_eval_nlu(app: ARApp, args) -> int:
     if args.out:
         report.write(Path(args.out))
     print(f"{', '.join(args.files)} (model {model.name})\n{report.summary()}")
-    misses = Targets(args.min_intent_accuracy, args.min_macro_f1,
-                     args.min_language_accuracy).misses(report)
+    misses = Targets(args.min_intent_accuracy, args.min_macro_f1, args.min_language_accuracy,
+                     args.min_entity_precision, args.min_entity_recall).misses(report)
     for miss in misses:
         print(f"FAIL: {miss}", file=sys.stderr)
     return 1 if misses else 0
@@ -81,14 +81,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--train-only", action="store_true",
                      help="prepare the database and the model, then exit")
     evaluation = commands.add_parser(
-        "eval-nlu", help="measure intent and language accuracy on a held-out TSV file")
+        "eval-nlu", help="measure intent, language and entity accuracy on held-out TSV files")
     evaluation.add_argument("files", nargs="+", metavar="FILE.tsv",
-                            help="tab-separated, header: text, intent, lang; several files are read as one set")
+                            help="tab-separated, header: text, intent, lang[, entities]; "
+                            "a folder stands for its *.tsv files; all are read as one set")
     evaluation.add_argument("--out", metavar="PREDICTIONS.tsv",
                             help="write one row per message")
     evaluation.add_argument("--model", help="a trained model (default: the current one, "
                             "trained first if data or config changed)")
-    for target in ("intent-accuracy", "macro-f1", "language-accuracy"):
+    for target in ("intent-accuracy", "macro-f1", "language-accuracy", "entity-precision",
+                   "entity-recall"):
         evaluation.add_argument(f"--min-{target}", type=float, default=0.0, metavar="X",
                                 help=f"exit 1 when the {target.replace('-', ' ')} is under X")
     console = commands.add_parser("console", help="the managers' web console")

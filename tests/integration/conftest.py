@@ -1,5 +1,7 @@
 """The real thing: Rasa server and action server started as `make run` starts them, a
-ledger in SQLite (one per test module), at the demo business date."""
+ledger in SQLite (one per test module), at the demo business date. The ledger is the demo
+one unless a module overrides the `ledger_folder` fixture (tests/conftest.py) with another
+CSV export."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from unittest import mock
 
 import pytest
 
+from bot.ledger.importer import import_directory
+from bot.ledger.schema import migrate
 from bot.runtime.app import ARApp
 from bot.runtime.runner import prepare_ledger, start_servers, stop_servers
 from bot.settings import load_settings
@@ -23,7 +27,7 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def assistant(tmp_path_factory, trained_model):
+def assistant(tmp_path_factory, trained_model, ledger_folder):
     state = tmp_path_factory.mktemp("state")
     env = {"AR_STATE_DIR": str(state), "AR_TODAY": BUSINESS_DATE.isoformat(),
            "RASA_PORT": str(free_port()), "ACTION_SERVER_PORT": str(free_port()),
@@ -33,7 +37,11 @@ def assistant(tmp_path_factory, trained_model):
     with mock.patch.dict(os.environ, env):
         settings = load_settings()
         app = ARApp(settings)
-        prepare_ledger(app)
+        if ledger_folder is not None:
+            migrate(app.database)
+            with app.session() as session:
+                import_directory(session, ledger_folder)
+        prepare_ledger(app)  # a ledger already holding customers is kept as it is
         processes = start_servers(settings, trained_model, log_dir=state / "logs")
         try:
             yield settings
