@@ -59,6 +59,12 @@ def cmd_eval_nlu(app: ARApp, args) -> int:
     return 1 if misses else 0
 
 
+def cmd_render(app: ARApp, args) -> int:
+    from bot.documents.commands import render_command
+
+    return render_command(app, args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -79,11 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
     for target in ("intent-accuracy", "macro-f1", "language-accuracy"):
         evaluation.add_argument(f"--min-{target}", type=float, default=0.0, metavar="X",
                                 help=f"exit 1 when the {target.replace('-', ' ')} is under X")
+    from bot.documents.commands import add_render_parser
+
+    add_render_parser(commands)
     return parser
 
 
 COMMANDS = {"migrate": cmd_migrate, "import": cmd_import, "run": cmd_run,
-            "eval-nlu": cmd_eval_nlu}
+            "eval-nlu": cmd_eval_nlu, "render": cmd_render}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
