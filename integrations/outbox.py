@@ -11,13 +11,18 @@ import logging
 from collections import defaultdict
 from typing import Awaitable, Callable, Mapping, Optional
 
-from bot.messaging.channel_store import due_recipients, mark_failed, mark_sent, pending_for
+from bot.documents.delivery import mark_request_sent
+from bot.messaging.channel_store import (Outgoing, due_recipients, mark_failed, mark_sent,
+                                         pending_for)
 from bot.runtime.app import ARApp
 
 logger = logging.getLogger(__name__)
 
 # (recipient, body) -> the provider's id for the message; raises when it was not taken.
 Send = Callable[[str, str], Awaitable[Optional[str]]]
+# A message carrying a document (email attachment, Slack file, media message) -> the
+# provider's id; raises when it was not taken.
+SendDocument = Callable[[Outgoing], Awaitable[Optional[str]]]
 
 
 def masked(address: str) -> str:
@@ -26,8 +31,10 @@ def masked(address: str) -> str:
 
 
 class Courier:
-    def __init__(self, app: ARApp, senders: Mapping[str, Send], first_retry_seconds: float):
+    def __init__(self, app: ARApp, senders: Mapping[str, Send], first_retry_seconds: float,
+                 documents: Optional[Mapping[str, SendDocument]] = None):
         self._app, self._senders = app, dict(senders)
+        self._documents = dict(documents or {})
         self._first_retry_seconds = first_retry_seconds
         self._locks: dict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
 
@@ -39,7 +46,10 @@ class Courier:
                 waiting = pending_for(session, channel, recipient)
             for sent, message in enumerate(waiting):
                 try:
-                    provider_id = await self._senders[channel](recipient, message.body)
+                    if message.document_request_id is not None and channel in self._documents:
+                        provider_id = await self._documents[channel](message)
+                    else:
+                        provider_id = await self._senders[channel](recipient, message.body)
                 except Exception as error:  # any failure: keep it, retry later
                     with self._app.session() as session:
                         retrying = mark_failed(session, message.id, str(error),
@@ -50,6 +60,7 @@ class Courier:
                     return sent
                 with self._app.session() as session:
                     mark_sent(session, message.id, provider_id, self._app.now())
+                    mark_request_sent(session, message.document_request_id, self._app.now())
             return len(waiting)
 
     async def deliver_due(self) -> None:
@@ -57,7 +68,7 @@ class Courier:
         with self._app.session() as session:
             due = due_recipients(session, self._app.now())
         for channel, recipient in due:
-            if channel in self._senders:
+            if channel in self._senders or channel in self._documents:
                 await self.deliver(channel, recipient)
 
     async def run(self, poll_seconds: float) -> None:
