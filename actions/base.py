@@ -128,10 +128,12 @@ class InvoiceAction(CallerAction):
     """A caller action about one invoice: asks which one when the customer did not say."""
 
     def answer(self, session, caller, turn):
-        named = turn.entity("invoice_number")
-        invoice = find_invoice(session, caller, named) if named else None
         message = turn.tracker.latest_message.get("text") or ""
         replying_to_customer = turn.tracker.latest_action_name == "action_listen"
+        # Resumed after verification, the latest message is the verification's answer: its
+        # invoice number proved who they are; the request's own is in the slot.
+        named = turn.entity("invoice_number") if replying_to_customer else None
+        invoice = find_invoice(session, caller, named) if named else None
         if invoice is None and replying_to_customer:
             # The entity extractor may miss a shape; the customer's own invoice numbers
             # are the surest guide to which word is one.

@@ -34,6 +34,13 @@ def say_outcome(turn, outcome: Outcome, document: str) -> None:
 
 
 def _text(turn) -> str:
+    """What the customer wrote when they asked: after verification the latest message is
+    an invoice number, but "email it" or "for October" was said in the request."""
+    asked = ("request_invoice_copy", "request_statement")
+    for event in reversed(turn.tracker.events):
+        if event.get("event") == "user" and \
+                ((event.get("parse_data") or {}).get("intent") or {}).get("name") in asked:
+            return event.get("text") or ""
     return turn.tracker.latest_message.get("text") or ""
 
 

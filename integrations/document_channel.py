@@ -49,7 +49,7 @@ def refusal_page(reason: str, language: str) -> HTTPResponse:
     """410 for an expired or withdrawn link, 404 for one that was never ours; never a document."""
     text = label("link_expired" if reason == "expired" else "link_invalid", language)
     title = label("link_refused_title", language)
-    again = label("link_ask_again", language, example="INV-2026-0101")
+    again = label("link_ask_again", language)
     page = (f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;"

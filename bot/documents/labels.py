@@ -128,11 +128,11 @@ LABELS: dict[str, dict[str, str]] = {
                      "fr": "Ce lien vers le document n'est pas valide. Vérifiez que vous avez ouvert le lien en entier.",
                      "de": "Dieser Dokumentlink ist ungültig. Bitte prüfen Sie, ob Sie den vollständigen Link geöffnet haben.",
                      "pt": "Este link do documento não é válido. Verifique se abriu o link completo."},
-    "link_ask_again": {"en": "To get a new link, just ask the assistant again, for example: \"send me invoice {example} again\".",
-                       "es": "Para recibir un enlace nuevo, pídalo de nuevo al asistente, por ejemplo: \"envíeme otra vez la factura {example}\".",
-                       "fr": "Pour recevoir un nouveau lien, redemandez-le à l'assistant, par exemple : « renvoyez-moi la facture {example} ».",
-                       "de": "Für einen neuen Link fragen Sie den Assistenten einfach noch einmal, zum Beispiel: „Schicken Sie mir die Rechnung {example} noch einmal“.",
-                       "pt": "Para receber um novo link, peça de novo ao assistente, por exemplo: \"envie de novo a fatura {example}\"."},
+    "link_ask_again": {"en": "To get a new link, just ask the assistant again for the invoice or statement, on the channel you used before.",
+                       "es": "Para recibir un enlace nuevo, vuelva a pedir la factura o el estado de cuenta al asistente, por el mismo canal que usó.",
+                       "fr": "Pour recevoir un nouveau lien, redemandez simplement la facture ou le relevé à l'assistant, sur le canal utilisé.",
+                       "de": "Für einen neuen Link fragen Sie den Assistenten einfach noch einmal nach der Rechnung oder dem Kontoauszug, auf demselben Kanal wie zuvor.",
+                       "pt": "Para receber um novo link, peça de novo a fatura ou o extrato ao assistente, pelo mesmo canal que usou."},
 }
 
 
