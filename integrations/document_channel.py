@@ -75,7 +75,8 @@ class DocumentInput(InputChannel):
         self.app = ARApp(self.settings)
         self.mailer = SmtpMailer(self.settings.documents)
         self.courier = Courier(self.app, {}, self.settings.outbox_first_retry_seconds,
-                               documents={"email": email_sender(self.app, self.mailer)})
+                               documents={"email": email_sender(self.app, self.mailer)},
+                               in_order=False)
         self._retrying: Optional[asyncio.Task] = None
 
     def _open(self, token: str, request: Request):

@@ -32,9 +32,13 @@ def masked(address: str) -> str:
 
 class Courier:
     def __init__(self, app: ARApp, senders: Mapping[str, Send], first_retry_seconds: float,
-                 documents: Optional[Mapping[str, SendDocument]] = None):
+                 documents: Optional[Mapping[str, SendDocument]] = None,
+                 in_order: bool = True):
         self._app, self._senders = app, dict(senders)
         self._documents = dict(documents or {})
+        # Emails are independent of each other: each goes when its own time comes (one
+        # still held for its first try, or failing, does not hold back the next).
+        self._in_order = in_order
         self._first_retry_seconds = first_retry_seconds
         self._locks: dict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
 
@@ -44,7 +48,11 @@ class Courier:
         async with self._locks[(channel, recipient)]:
             with self._app.session() as session:
                 waiting = pending_for(session, channel, recipient)
-            for sent, message in enumerate(waiting):
+            sent = 0
+            for message in waiting:
+                if not self._in_order and message.next_attempt_at is not None and \
+                        message.next_attempt_at > self._app.now():
+                    continue
                 try:
                     if message.document_request_id is not None and channel in self._documents:
                         provider_id = await self._documents[channel](message)
@@ -57,11 +65,14 @@ class Courier:
                     logger.warning("%s send to %s failed (attempt %d, %s): %s", channel,
                                    masked(recipient), message.attempts + 1,
                                    "will retry" if retrying else "given up", error)
-                    return sent
+                    if self._in_order:
+                        return sent
+                    continue
                 with self._app.session() as session:
                     mark_sent(session, message.id, provider_id, self._app.now())
                     mark_request_sent(session, message.document_request_id, self._app.now())
-            return len(waiting)
+                sent += 1
+            return sent
 
     async def deliver_due(self) -> None:
         """One round of retries: every recipient of ours with a send whose time has come."""

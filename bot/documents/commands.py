@@ -28,6 +28,30 @@ def add_render_parser(commands) -> None:
         kind.add_argument("--language", help="en, es, fr, de or pt (default: the customer's)")
     bench = kinds.add_parser("benchmark", help="print render time per document (median, p95)")
     bench.add_argument("--runs", type=int, default=20)
+    documents = commands.add_parser("documents", help="AR staff: approve an address a "
+                                    "document waits for, or revoke a document's link")
+    actions = documents.add_subparsers(dest="action", required=True)
+    for name, text in (("approve", "send the document to the address it waits for"),
+                       ("revoke", "make the document's link open nothing from now on")):
+        action = actions.add_parser(name, help=text)
+        action.add_argument("reference", help="the DOC- reference the customer was given")
+        action.add_argument("--by", default="ar:cli", help="who, for the audit log")
+
+
+def documents_command(app, args) -> int:
+    from bot.documents.delivery import approve_address, revoke
+
+    act = approve_address if args.action == "approve" else revoke
+    with app.session() as session:
+        done = act(session, args.reference, app.now(), args.by)
+    if not done:
+        print(f"No document {args.reference}"
+              + (" waiting for approval." if args.action == "approve" else "."),
+              file=sys.stderr)
+        return 1
+    print(f"{args.reference}: " + ("queued for email; the running assistant sends it."
+                                   if args.action == "approve" else "link revoked."))
+    return 0
 
 
 def render_command(app, args) -> int:

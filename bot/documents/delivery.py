@@ -86,7 +86,7 @@ class DocumentDesk:
                                             period, typed_address.strip())
             return self._email(session, caller, kind, route, language, invoice, period,
                                on_file[typed_address.strip().lower()])
-        if email or (route.channel not in ("slack", "twilio") and prefers_email(session, caller)):
+        if email or prefers_email(session, caller):
             addresses = _emails_on_file(session, caller)
             if not addresses:
                 return Outcome("no_email", "")
@@ -282,6 +282,26 @@ def revoke(session: Session, reference: str, now: datetime, actor: str) -> bool:
     request.revoked_at = now
     record(session, actor=actor, action="document_link_revoked", entity="document_request",
            entity_id=request.id, details={"reference": reference})
+    return True
+
+
+def approve_address(session: Session, reference: str, now: datetime, actor: str) -> bool:
+    """AR approved the address a document waits for: it goes to the email outbox (sent by
+    the Rasa server's retry rounds). False when no such request waits."""
+    request = session.scalars(select(DocumentRequest).where(
+        DocumentRequest.reference == reference,
+        DocumentRequest.status == "awaiting_approval")).first()
+    if request is None:
+        return False
+    invoice = session.get(Invoice, request.invoice_id) if request.invoice_id else None
+    customer = session.get(Customer, request.customer_id)
+    channel_store.queue_document(session, "email", request.destination,
+                                 request_file_name(invoice, customer.account_number), now,
+                                 request.id)
+    request.status = "queued"
+    record(session, actor=actor, action="document_address_approved",
+           entity="document_request", entity_id=request.id,
+           details={"reference": reference, "destination": masked_email(request.destination)})
     return True
 
 

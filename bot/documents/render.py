@@ -39,6 +39,42 @@ def font_dir() -> Path:
     raise FileNotFoundError("DejaVuSans.ttf not found (install matplotlib or fonts-dejavu)")
 
 
+# What names, addresses and descriptions on AR documents are written in: Latin (with its
+# extensions and combining accents), Greek, Cyrillic, punctuation, currency signs, arrows
+# and maths (the minus). Keeping only these makes each document's font load about 10x faster.
+UNICODES = [*range(0x20, 0x250), *range(0x300, 0x370), *range(0x370, 0x530),
+            *range(0x1E00, 0x1F00), *range(0x2000, 0x2070), *range(0x20A0, 0x20D0),
+            *range(0x2100, 0x2200), *range(0x2200, 0x2300), *range(0x25A0, 0x2600)]
+
+
+@lru_cache(maxsize=1)
+def fonts() -> dict[str, Path]:
+    """The DejaVu Sans faces cut to UNICODES, written once per process to a private
+    temporary folder (fpdf2 reads fonts from files)."""
+    import logging
+    import tempfile
+
+    from fontTools import subset
+
+    # It says that it drops FontForge's timestamp table, which PDFs do not need.
+    logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
+    folder = Path(tempfile.mkdtemp(prefix="ar-fonts-"))
+    cut = {}
+    for style, file in FONT_FILES.items():
+        options = subset.Options()
+        options.layout_features = ["*"]
+        options.name_IDs = ["*"]
+        options.notdef_outline = True
+        options.glyph_names = False
+        font = subset.load_font(str(font_dir() / file), options)
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=UNICODES)
+        subsetter.subset(font)
+        cut[style] = folder / file
+        subset.save_font(font, str(cut[style]), options)
+    return cut
+
+
 def _rgb(colour: str) -> tuple[int, int, int]:
     colour = colour.lstrip("#")
     try:
@@ -54,9 +90,8 @@ class _Document(FPDF):
         self.accent = _rgb(branding.accent_colour)
         self.set_margins(MARGIN, MARGIN)
         self.set_auto_page_break(True, margin=18)
-        folder = font_dir()
-        for style, file in FONT_FILES.items():
-            self.add_font("DejaVu", style, str(folder / file))
+        for style, path in fonts().items():
+            self.add_font("DejaVu", style, str(path))
         self.set_lang(language)
         self.set_title(title)
         self.set_author(company)

@@ -42,11 +42,12 @@ class Outgoing:
     attempts: int
     document_request_id: Optional[int] = None  # a document travelling with it
     media_url: Optional[str] = None
+    next_attempt_at: Optional[datetime] = None
 
 
 def _outgoing(row: OutboundMessage) -> Outgoing:
     return Outgoing(row.id, row.channel, row.recipient, row.thread, row.body, row.attempts,
-                    row.document_request_id, row.media_url)
+                    row.document_request_id, row.media_url, row.next_attempt_at)
 
 
 def queue_replies(session: Session, channel: str, recipient: str, bodies: Sequence[str],

@@ -65,6 +65,12 @@ def cmd_render(app: ARApp, args) -> int:
     return render_command(app, args)
 
 
+def cmd_documents(app: ARApp, args) -> int:
+    from bot.documents.commands import documents_command
+
+    return documents_command(app, args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -92,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {"migrate": cmd_migrate, "import": cmd_import, "run": cmd_run,
-            "eval-nlu": cmd_eval_nlu, "render": cmd_render}
+            "eval-nlu": cmd_eval_nlu, "render": cmd_render,
+            "documents": cmd_documents}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

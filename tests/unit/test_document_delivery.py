@@ -164,3 +164,77 @@ def test_a_revoked_link_opens_nothing(demo_app, tmp_path):
     request_id = verify(link_secret(settings), outcome.link.rsplit("/", 1)[1], NOW)
     with demo_app.session() as session, pytest.raises(DocumentGone):
         open_link(session, settings, request_id, NOW, BUSINESS_DATE)
+
+
+def test_ar_approving_a_typed_address_sends_the_document_there(demo_app, tmp_path,
+                                                               mail_server):
+    import asyncio
+
+    from bot.documents.commands import documents_command
+    from bot.runtime.app import ARApp
+    from bot.runtime.cli import build_parser
+    from integrations.document_senders import email_sender
+    from integrations.outbox import Courier
+
+    settings = settings_for(tmp_path, mail_server)
+    with demo_app.session() as session:
+        outcome = desk(settings).deliver(session, jane(session), "invoice_copy",
+                                         Route("twilio", JANE), "en",
+                                         invoice=invoice(session, "INV-2026-0101"),
+                                         typed_address="new.ap@acme.example")
+    app = ARApp(settings)
+    args = build_parser().parse_args(["documents", "approve", outcome.reference])
+    assert documents_command(app, args) == 0
+    assert documents_command(app, args) == 1  # nothing waits any more
+    courier = Courier(app, {}, 1, documents={"email": email_sender(app, SmtpMailer(
+        settings.documents))}, in_order=False)
+    assert asyncio.run(courier.deliver("email", "new.ap@acme.example")) == 1
+    (message,) = mail_server.to("new.ap@acme.example")
+    assert [a.get_filename() for a in message.iter_attachments()] == ["INV-2026-0101.pdf"]
+    with demo_app.session() as session:
+        assert last_delivery(session, jane(session)).status == "sent"
+
+
+def test_a_held_or_failing_email_does_not_hold_back_the_next(demo_app, tmp_path, mail_server):
+    import asyncio
+
+    from bot.messaging import channel_store
+    from bot.runtime.app import ARApp
+    from integrations.document_senders import email_sender
+    from integrations.outbox import Courier
+
+    settings = settings_for(tmp_path, mail_server)
+    app = ARApp(settings)
+    later = datetime(2100, 1, 1, tzinfo=timezone.utc)
+    with demo_app.session() as session:
+        held = desk(settings).deliver(session, jane(session), "statement",
+                                      Route("webchat", "w"), "en", email=True)
+        request = session.scalars(select(DocumentRequest)).one()
+        row = session.scalars(select(OutboundMessage)).one()
+        row.status, row.next_attempt_at = "pending", later  # as if its first try were running
+        channel_store.queue_document(session, "email", "jane.doe@acme.example", "x.pdf",
+                                     app.now(), request.id)
+    assert held.kind == "emailed"
+    before = len(mail_server.to("jane.doe@acme.example"))
+    courier = Courier(app, {}, 1, documents={"email": email_sender(app, SmtpMailer(
+        settings.documents))}, in_order=False)
+    assert asyncio.run(courier.deliver("email", "jane.doe@acme.example")) == 1
+    assert len(mail_server.to("jane.doe@acme.example")) == before + 1
+
+
+def test_mms_when_enabled_sends_the_pdf_as_media_with_the_link_in_the_reply(demo_app, tmp_path):
+    settings = settings_for(tmp_path, TWILIO_MMS_DOCUMENTS="true")
+    with demo_app.session() as session:
+        outcome = desk(settings).deliver(session, jane(session), "statement",
+                                         Route("twilio", JANE), "en")
+        (row,) = session.scalars(select(OutboundMessage)).all()
+    assert outcome.kind == "attached" and (row.channel, row.media_url) == ("sms", outcome.link)
+
+
+def test_a_contact_who_prefers_email_gets_it_by_email(demo_app, tmp_path, mail_server):
+    settings = settings_for(tmp_path, mail_server)
+    with demo_app.session() as session:
+        bob = identify(session, "+14155550102", "twilio", NOW)  # prefers email
+        outcome = desk(settings).deliver(session, bob, "statement",
+                                         Route("twilio", "+14155550102"), "en")
+    assert outcome.kind == "emailed" and mail_server.to("bob.smith@acme.example")
