@@ -4,7 +4,7 @@ it?" is answered from what happened."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Callable, Optional
 
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.conversation.formatting import masked_email
 from bot.conversation.identity import Caller
-from bot.documents.files import request_file
+from bot.documents.files import invoice_file, request_file, statement_file
 from bot.documents.links import DocumentLink, link_secret, sign
 from bot.documents.mail import compose
 from bot.documents.render import document_filename
@@ -46,7 +46,9 @@ class Outcome:
     """What happened, for the reply to say exactly that. kind: link (a signed link in the
     reply), attached (a file in this conversation: Slack thread, WhatsApp), emailed (the mail
     server took it), email_queued (it did not: the outbox retries), awaiting_approval (an
-    address not on file), no_email (nothing on file to email to)."""
+    address not on file), no_email (nothing on file to email to), unavailable (the document
+    cannot be made now), link_no_email / attached_no_email (email was asked for but no mail
+    server is configured: it came into the conversation instead)."""
 
     kind: str
     reference: str
@@ -79,19 +81,21 @@ class DocumentDesk:
                 language: str, invoice: Optional[Invoice] = None,
                 period: Optional[tuple[date, date]] = None, email: bool = False,
                 typed_address: Optional[str] = None) -> Outcome:
+        if not self._can_produce(session, caller, kind, language, invoice, period):
+            return Outcome("unavailable", "")
         if typed_address:
             on_file = {e.lower(): e for e in _emails_on_file(session, caller)}
             if typed_address.strip().lower() not in on_file:
                 return self._await_approval(session, caller, kind, route, language, invoice,
                                             period, typed_address.strip())
             return self._email(session, caller, kind, route, language, invoice, period,
-                               on_file[typed_address.strip().lower()])
+                               on_file[typed_address.strip().lower()], asked=True)
         if email or prefers_email(session, caller):
             addresses = _emails_on_file(session, caller)
             if not addresses:
                 return Outcome("no_email", "")
             return self._email(session, caller, kind, route, language, invoice, period,
-                               addresses[0])
+                               addresses[0], asked=email)
         return self._in_conversation(session, caller, kind, route, language, invoice, period)
 
     # --- the ways a document goes --------------------------------------------------------
@@ -156,11 +160,31 @@ class DocumentDesk:
         return Outcome("awaiting_approval", request.reference,
                        destination=masked_email(address))
 
-    def _email(self, session, caller, kind, route, language, invoice, period, address
-               ) -> Outcome:
+    def _can_produce(self, session, caller, kind, language, invoice, period) -> bool:
+        """Whether the document can be made now (an e-invoice whose XML fails the schema,
+        say, cannot): the reply must not promise one that will never come."""
+        try:
+            if kind == "invoice_copy":
+                invoice_file(invoice, language, self.settings, self.today)
+            else:
+                statement_file(session.get(Customer, caller.customer_id), language,
+                               self.settings, self.today, period)
+        except Exception as error:  # the customer is told; AR finds it in the audit log
+            record(session, actor=caller.actor, action=f"{kind}_unavailable",
+                   entity="invoice" if invoice else "customer",
+                   entity_id=invoice.id if invoice else caller.customer_id,
+                   details={"error": f"{type(error).__name__}: {error}"[:500]})
+            return False
+        return True
+
+    def _email(self, session, caller, kind, route, language, invoice, period, address,
+               asked: bool) -> Outcome:
         if not self.settings.documents.smtp_host:
-            return self._in_conversation(session, caller, kind, route, language, invoice,
-                                         period)
+            # No mail server here: the document comes into the conversation instead, and
+            # a customer who asked for email is told so.
+            outcome = self._in_conversation(session, caller, kind, route, language, invoice,
+                                            period)
+            return replace(outcome, kind=f"{outcome.kind}_no_email") if asked else outcome
         request = self._request(session, caller, kind, route, language, invoice, period,
                                 "email", address, "queued")
         hold = self.now + timedelta(seconds=FIRST_SEND_HOLD_SECONDS)

@@ -168,3 +168,10 @@ def test_payment_options_link_the_invoice_and_give_bank_details_in_its_currency(
     said, _ = run_action(ActionGivePaymentOptions(), tracker)
     assert "account=ACME-001&invoice=INV-2026-0231" in said[0]
     assert "ABA 021000021" in said[0]
+
+
+def test_email_asked_where_no_mail_server_is_set_up_says_so():
+    said, _ = run_action(ActionSendStatement(), make_tracker(
+        JANE_SMS, "please email me our statement", "request_statement"))
+    assert said[0].startswith("I can't send email from here, so here it is instead: the "
+                              "statement of account for Acme Corporation.")

@@ -150,7 +150,7 @@ def test_without_a_mail_server_an_email_request_gets_a_link_instead(demo_app, tm
         outcome = desk(settings, mailer=False).deliver(
             session, jane(session), "statement", Route("webchat", "web-1"), "en", email=True)
         assert session.scalars(select(OutboundMessage)).all() == []
-    assert outcome.kind == "link"
+    assert outcome.kind == "link_no_email"
 
 
 def test_a_revoked_link_opens_nothing(demo_app, tmp_path):
@@ -238,3 +238,20 @@ def test_a_contact_who_prefers_email_gets_it_by_email(demo_app, tmp_path, mail_s
         outcome = desk(settings).deliver(session, bob, "statement",
                                          Route("twilio", "+14155550102"), "en")
     assert outcome.kind == "emailed" and mail_server.to("bob.smith@acme.example")
+
+
+def test_a_document_that_cannot_be_made_is_not_promised(demo_app, tmp_path, monkeypatch):
+    from bot.documents import einvoice
+
+    def schema_refuses(*_args, **_kwargs):
+        raise einvoice.EInvoiceError("Element 'ram:DuePayableAmount': not a valid value")
+
+    monkeypatch.setattr("bot.documents.files.invoice_xml", schema_refuses)
+    settings = settings_for(tmp_path)
+    with demo_app.session() as session:
+        lucia = identify(session, "+34612345678", "twilio", NOW)
+        outcome = desk(settings).deliver(session, lucia, "invoice_copy",
+                                         Route("twilio", "+34612345678"), "es",
+                                         invoice=invoice(session, "F-2026-551"))
+        assert session.scalars(select(DocumentRequest)).all() == []
+    assert outcome.kind == "unavailable"

@@ -82,6 +82,22 @@ def test_a_eur_invoice_carries_factur_x_xml_whose_totals_match_the_ledger(demo_a
     assert tree.find(".//ram:InvoiceCurrencyCode", NS).text == "EUR"
 
 
+def test_documents_are_pdf_a_3b_and_the_einvoice_declares_factur_x(demo_app):
+    with demo_app.session() as session:
+        documents = [invoice_file(invoice(session, "30918"), "de", demo_app.settings,
+                                  BUSINESS_DATE),
+                     statement_file(customer(session, "ACME-001"), "en", demo_app.settings,
+                                    BUSINESS_DATE)]
+    for document in documents:
+        root = PdfReader(io.BytesIO(document.content)).trailer["/Root"]
+        xmp = root["/Metadata"].get_object().get_data().decode()
+        assert "<pdfaid:part>3</pdfaid:part>" in xmp and "/OutputIntents" in root
+        assert "<pdfaid:conformance>B</pdfaid:conformance>" in xmp
+    assert "<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>" in PdfReader(
+        io.BytesIO(documents[0].content)).trailer["/Root"]["/Metadata"].get_object()\
+        .get_data().decode()
+
+
 def test_a_usd_invoice_is_a_plain_pdf_unless_its_account_is_flagged(demo_app, tmp_path):
     from tests.conftest import demo_settings
 
