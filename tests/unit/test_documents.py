@@ -184,3 +184,55 @@ def test_the_render_command_writes_invoices_and_statements(demo_app, tmp_path, c
     args = build_parser().parse_args(["render", "invoice", "NOPE-1", "--out", str(out)])
     assert render_command(demo_app, args) == 1
     assert "No invoice NOPE-1" in capsys.readouterr().err
+
+
+def test_the_erps_pdf_is_fetched_from_its_url_template_and_a_missing_one_is_rendered(
+        demo_app, tmp_path):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.conftest import demo_settings
+
+    class ERP(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            found = self.path == "/pdf/INV-2026-0101"
+            self.send_response(200 if found else 404)
+            self.end_headers()
+            self.wfile.write(b"%PDF-1.4 from the ERP" if found else b"not found")
+
+        def log_message(self, *_args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ERP)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = demo_settings(tmp_path, AR_ERP_PDF_URL=f"http://127.0.0.1:"
+                                 f"{server.server_address[1]}/pdf/{{invoice_number}}")
+        with demo_app.session() as session:
+            own = invoice_file(invoice(session, "INV-2026-0101"), "en", settings, BUSINESS_DATE)
+            rendered = invoice_file(invoice(session, "INV-2026-0142"), "en", settings,
+                                    BUSINESS_DATE)
+    finally:
+        server.shutdown()
+    assert own.content == b"%PDF-1.4 from the ERP"
+    assert "Invoice INV-2026-0142" in pdf_text(rendered.content)
+
+
+def test_branding_comes_from_the_settings(demo_app, tmp_path):
+    from PIL import Image
+
+    from tests.conftest import demo_settings
+
+    Image.new("RGB", (120, 40), (200, 30, 30)).save(tmp_path / "logo.png")
+    settings = demo_settings(tmp_path, AR_COMPANY_NAME="Contoso Metals",
+                             AR_COMPANY_ADDRESS="1 Quay St, Dublin", AR_COMPANY_TAX_ID="IE1234567X",
+                             AR_COMPANY_LOGO=str(tmp_path / "logo.png"),
+                             AR_DOCUMENT_ACCENT_COLOUR="#C81E1E")
+    with demo_app.session() as session:
+        document = invoice_file(invoice(session, "INV-2026-0101"), "en", settings,
+                                BUSINESS_DATE)
+    text = pdf_text(document.content)
+    assert "Contoso Metals" in text and "1 Quay St, Dublin" in text and "IE1234567X" in text
+    page = PdfReader(io.BytesIO(document.content)).pages[0]
+    assert any(page["/Resources"]["/XObject"][name]["/Subtype"] == "/Image"
+               for name in page["/Resources"]["/XObject"])
