@@ -123,7 +123,7 @@ class DocumentSettings:
     smtp_password: str = field(default="", repr=False)
     smtp_from: str = "Northwind Supply AR <ar@northwind.example>"
     smtp_reply_to: str = ""
-    smtp_timeout_seconds: float = 20.0
+    smtp_timeout_seconds: float = 10.0
 
 
 def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
@@ -210,7 +210,7 @@ def _document_settings(env: Mapping[str, str]) -> DocumentSettings:
         smtp_password=env.get("SMTP_PASSWORD", ""),
         smtp_from=env.get("SMTP_FROM", default.smtp_from),
         smtp_reply_to=env.get("SMTP_REPLY_TO", ""),
-        smtp_timeout_seconds=float(env.get("SMTP_TIMEOUT_SECONDS", "20")),
+        smtp_timeout_seconds=float(env.get("SMTP_TIMEOUT_SECONDS", "10")),
     )
 
 

@@ -45,9 +45,13 @@ def browser_language(request: Request) -> str:
     return DEFAULT_LANGUAGE
 
 
+STATUS = {"expired": 410, "invalid": 404, "unavailable": 503}
+
+
 def refusal_page(reason: str, language: str) -> HTTPResponse:
-    """410 for an expired or withdrawn link, 404 for one that was never ours; never a document."""
-    text = label("link_expired" if reason == "expired" else "link_invalid", language)
+    """410 for an expired or withdrawn link, 404 for one that was never ours, 503 when the
+    document cannot be made just now; never a document."""
+    text = label(f"link_{reason}", language)
     title = label("link_refused_title", language)
     again = label("link_ask_again", language)
     page = (f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
@@ -56,7 +60,7 @@ def refusal_page(reason: str, language: str) -> HTTPResponse:
             "max-width:32rem;margin:3rem auto;padding:0 1rem;line-height:1.5}</style></head>"
             f"<body><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>"
             f"<p>{html.escape(again)}</p></body></html>")
-    return response.html(page, status=410 if reason == "expired" else 404,
+    return response.html(page, status=STATUS[reason],
                          headers={**HEADERS, "Content-Security-Policy": "default-src 'none'; "
                                   "style-src 'unsafe-inline'"})
 
@@ -97,6 +101,18 @@ class DocumentInput(InputChannel):
             with self.app.session() as session:
                 language = request_language(session, gone.args[0])
             return None, ("expired", language or browser_language(request))
+        except Exception:  # the ERP or the renderer failed: say so, keep the reason in the log
+            logger.exception("document link: the document could not be made")
+            return None, ("unavailable", browser_language(request))
+
+    def answer(self, token: str, request: Request) -> HTTPResponse:
+        """The PDF a link names, or the page saying why not (blocking: call in a thread)."""
+        found, refused = self._open(token, request)
+        if refused:
+            logger.info("document link refused (%s)", refused[0])
+            return refusal_page(*refused)
+        return response.raw(found.content, content_type=found.content_type, headers={
+            **HEADERS, "Content-Disposition": f'inline; filename="{found.filename}"'})
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         documents = Blueprint("documents", __name__)
@@ -121,11 +137,6 @@ class DocumentInput(InputChannel):
 
         @documents.route("/d/<token>", methods=["GET", "HEAD"])
         async def document(request: Request, token: str) -> HTTPResponse:
-            found, refused = await asyncio.to_thread(self._open, token, request)
-            if refused:
-                logger.info("document link refused (%s)", refused[0])
-                return refusal_page(*refused)
-            return response.raw(found.content, content_type=found.content_type, headers={
-                **HEADERS, "Content-Disposition": f'inline; filename="{found.filename}"'})
+            return await asyncio.to_thread(self.answer, token, request)
 
         return documents
