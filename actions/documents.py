@@ -1,7 +1,8 @@
 """Invoice copies and statements sent to the person asking, and "did you send it?"."""
 
 from actions.base import CallerAction, InvoiceAction, ar_app
-from bot.documents.delivery import DocumentDesk, Outcome, Route, last_delivery
+from bot.documents.delivery import DocumentDesk, Outcome, Route
+from bot.documents.log import last_delivery
 from bot.documents.period import statement_period
 from bot.documents.wording import asks_for_email
 from bot.ledger.figures import open_amount

@@ -19,7 +19,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.documents.delivery import DocumentGone, open_link, request_language
+from bot.documents.access import DocumentGone, open_link, request_language
 from bot.documents.labels import label
 from bot.documents.links import LinkRefused, link_secret, verify
 from bot.languages import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES

@@ -39,7 +39,7 @@ def add_render_parser(commands) -> None:
 
 
 def documents_command(app, args) -> int:
-    from bot.documents.delivery import approve_address, revoke
+    from bot.documents.access import approve_address, revoke
 
     act = approve_address if args.action == "approve" else revoke
     with app.session() as session:

@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Callable, Optional
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.conversation.formatting import masked_email
@@ -235,100 +234,3 @@ def mark_request_sent(session: Session, request_id: Optional[int], now: datetime
     request = session.get(DocumentRequest, request_id) if request_id else None
     if request is not None and request.status != "sent":
         request.status, request.sent_at = "sent", now
-
-
-# --- the delivery log ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    reference: str
-    kind: str
-    invoice_number: Optional[str]
-    channel: str
-    destination: str  # masked for email
-    status: str  # sent | link_sent | opened | queued | retrying | failed | awaiting_approval
-    at: datetime
-
-
-def last_delivery(session: Session, caller: Caller) -> Optional[LogEntry]:
-    """The latest document sent (or being sent) for this account, as the log knows it."""
-    request = session.scalars(select(DocumentRequest)
-                              .where(DocumentRequest.customer_id == caller.customer_id)
-                              .order_by(DocumentRequest.id.desc())).first()
-    if request is None:
-        return None
-    sends = channel_store.document_sends(session, request.id)
-    status, at = request.status, request.sent_at or request.created_at
-    if sends:
-        last = sends[-1]
-        if last.status == "sent":
-            status, at = "sent", last.sent_at
-        elif last.status == "failed":
-            status = "failed"
-        elif last.attempts:
-            status = "retrying"
-        else:
-            status = "queued"
-    elif request.opened_at:
-        status, at = "opened", request.opened_at
-    invoice = session.get(Invoice, request.invoice_id) if request.invoice_id else None
-    destination = (masked_email(request.destination) if request.channel == "email"
-                   else request.channel)
-    return LogEntry(request.reference, request.kind,
-                    invoice.invoice_number if invoice else None, request.channel,
-                    destination, status, at)
-
-
-# --- opening a link --------------------------------------------------------------------
-
-
-class DocumentGone(LookupError):
-    """A well-signed link whose document was revoked or no longer exists."""
-
-
-def open_link(session: Session, settings: Settings, request_id: int, now: datetime,
-              today: date):
-    """The file behind a verified link, and the request's language; records the opening."""
-    request = session.get(DocumentRequest, request_id)
-    if request is None or request.revoked_at is not None or request.link_expires_at is None:
-        raise DocumentGone(request_id)
-    if request.opened_at is None:
-        request.opened_at = now
-    return request_file(session, request.id, settings, today), request.language or "en"
-
-
-def revoke(session: Session, reference: str, now: datetime, actor: str) -> bool:
-    request = session.scalars(select(DocumentRequest)
-                              .where(DocumentRequest.reference == reference)).first()
-    if request is None:
-        return False
-    request.revoked_at = now
-    record(session, actor=actor, action="document_link_revoked", entity="document_request",
-           entity_id=request.id, details={"reference": reference})
-    return True
-
-
-def approve_address(session: Session, reference: str, now: datetime, actor: str) -> bool:
-    """AR approved the address a document waits for: it goes to the email outbox (sent by
-    the Rasa server's retry rounds). False when no such request waits."""
-    request = session.scalars(select(DocumentRequest).where(
-        DocumentRequest.reference == reference,
-        DocumentRequest.status == "awaiting_approval")).first()
-    if request is None:
-        return False
-    invoice = session.get(Invoice, request.invoice_id) if request.invoice_id else None
-    customer = session.get(Customer, request.customer_id)
-    channel_store.queue_document(session, "email", request.destination,
-                                 request_file_name(invoice, customer.account_number), now,
-                                 request.id)
-    request.status = "queued"
-    record(session, actor=actor, action="document_address_approved",
-           entity="document_request", entity_id=request.id,
-           details={"reference": reference, "destination": masked_email(request.destination)})
-    return True
-
-
-def request_language(session: Session, request_id: Optional[int]) -> Optional[str]:
-    request = session.get(DocumentRequest, request_id) if request_id else None
-    return request.language if request else None

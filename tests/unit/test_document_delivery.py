@@ -11,7 +11,9 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from bot.conversation.identity import identify
-from bot.documents.delivery import DocumentDesk, Route, last_delivery, open_link
+from bot.documents.access import open_link
+from bot.documents.delivery import DocumentDesk, Route
+from bot.documents.log import last_delivery
 from bot.documents.links import link_secret, verify
 from bot.ledger.models import DocumentRequest, Invoice, OutboundMessage
 from integrations.smtp_mailer import SmtpMailer
@@ -154,7 +156,7 @@ def test_without_a_mail_server_an_email_request_gets_a_link_instead(demo_app, tm
 
 
 def test_a_revoked_link_opens_nothing(demo_app, tmp_path):
-    from bot.documents.delivery import DocumentGone, revoke
+    from bot.documents.access import DocumentGone, revoke
 
     settings = settings_for(tmp_path)
     with demo_app.session() as session:

@@ -66,6 +66,6 @@ def test_a_document_that_cannot_be_made_gets_a_try_again_page(served, monkeypatc
     def broken(*_args):
         raise OSError("disk full")
 
-    monkeypatch.setattr("bot.documents.delivery.request_file", broken)
+    monkeypatch.setattr("bot.documents.access.request_file", broken)
     response = get(app, outcome.link, language="pt-BR")
     assert response.status == 503 and "Tente de novo" in response.text
