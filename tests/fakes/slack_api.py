@@ -64,6 +64,7 @@ class FakeSlackAPI:
         self._uploads: list[Upload] = []
         self._files: dict[str, _PendingFile] = {}
         self._file_ids = itertools.count(1)
+        self._upload_failures_left = 0
         self._failures_left = 0
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
@@ -92,6 +93,11 @@ class FakeSlackAPI:
     def posts(self, channel: Optional[str] = None) -> list[Post]:
         with self._lock:
             return [p for p in self._posts if channel in (None, p.channel)]
+
+    def fail_next_uploads(self, count: int) -> None:
+        """The next count files.getUploadURLExternal calls answer 503, as Slack in trouble."""
+        with self._lock:
+            self._upload_failures_left = count
 
     def uploads(self, channel: Optional[str] = None) -> list[Upload]:
         with self._lock:
@@ -161,6 +167,10 @@ class FakeSlackAPI:
             return web.json_response({"ok": False, "error": "invalid_arguments"})
         file_id = f"F0FAKE{next(self._file_ids):05d}"
         with self._lock:
+            if self._upload_failures_left:
+                self._upload_failures_left -= 1
+                return web.json_response({"ok": False, "error": "service_unavailable"},
+                                         status=503)
             self._files[file_id] = _PendingFile(args["filename"], int(length))
         return web.json_response({"ok": True, "file_id": file_id,
                                   "upload_url": f"http://127.0.0.1:{self.port}/upload/v1/"
