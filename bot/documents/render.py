@@ -12,7 +12,6 @@ from typing import Optional, Sequence
 import segno
 from segno import helpers as segno_helpers
 from fpdf import FPDF
-from fpdf.fonts import FontFace
 
 from bot.conversation.formatting import day, money, number
 from bot.documents.content import InvoiceCopy, Statement
@@ -142,15 +141,49 @@ class _Document(FPDF):
 
     def grid(self, header: Sequence[str], rows: Sequence[Sequence[str]],
              widths: Sequence[float], right: Sequence[bool]) -> None:
-        """A table whose header repeats on every page it runs over."""
-        heading = FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=self.accent)
-        aligns = tuple("RIGHT" if r else "LEFT" for r in right)
-        with self.table(col_widths=widths, text_align=aligns, headings_style=heading,
-                        line_height=5, borders_layout="HORIZONTAL_LINES",
-                        first_row_as_headings=True, repeat_headings=1) as table:
-            for cells in [header, *rows]:
-                table.row(cells)
+        """A table whose header repeats on every page it runs over; a cell too long for
+        its column wraps. Drawn cell by cell: fpdf2's table() takes 5x longer."""
+        scale = PAGE_WIDTH / sum(widths)
+        widths = [w * scale for w in widths]
+        line = 5
+
+        def heading() -> None:
+            self.set_font("DejaVu", "B", 8)
+            self.set_fill_color(*self.accent)
+            self.set_text_color(255, 255, 255)
+            lines = max(len(self.multi_cell(w, line, t, dry_run=True, output="LINES"))
+                        for w, t in zip(widths, header))
+            self._row(header, widths, right, lines * line, fill=True)
+            self.set_text_color(0, 0, 0)
+            self.set_font("DejaVu", size=8)
+
+        heading()
+        self.set_draw_color(200, 200, 200)
+        for cells in rows:
+            lines = max(1 if self.get_string_width(t) <= w - 2 else
+                        len(self.multi_cell(w, line, t, dry_run=True, output="LINES"))
+                        for w, t in zip(widths, cells))
+            if self.will_page_break(lines * line):
+                self.add_page()
+                heading()
+            self._row(cells, widths, right, lines * line)
+            self.line(MARGIN, self.get_y(), MARGIN + PAGE_WIDTH, self.get_y())
+        self.set_font("DejaVu", size=9)
         self.ln(3)
+
+    def _row(self, cells: Sequence[str], widths: Sequence[float], right: Sequence[bool],
+             height: float, fill: bool = False) -> None:
+        top, x = self.get_y(), MARGIN
+        if fill:
+            self.rect(MARGIN, top, PAGE_WIDTH, height, style="F")
+        for text, width, to_right in zip(cells, widths, right):
+            self.set_xy(x, top)
+            if self.get_string_width(text) <= width - 2:
+                self.cell(width, 5, text, align="R" if to_right else "L")
+            else:
+                self.multi_cell(width, 5, text, align="R" if to_right else "L")
+            x += width
+        self.set_xy(MARGIN, top + height)
 
     def qr(self, qr: segno.QRCode, x: float, y: float, size: float) -> None:
         """A QR code as vector squares (sharp at any zoom, nothing to decode)."""

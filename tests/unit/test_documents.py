@@ -236,3 +236,22 @@ def test_branding_comes_from_the_settings(demo_app, tmp_path):
     page = PdfReader(io.BytesIO(document.content)).pages[0]
     assert any(page["/Resources"]["/XObject"][name]["/Subtype"] == "/Image"
                for name in page["/Resources"]["/XObject"])
+
+
+def test_a_long_line_description_wraps_and_a_long_invoice_repeats_its_header():
+    from dataclasses import replace
+
+    from bot.documents.benchmark import sample_invoice
+    from bot.documents.content import Line
+    from bot.documents.render import render_invoice
+    from bot.settings import load_settings
+
+    long = ("Stainless steel hex bolts M12 x 80 mm, DIN 933, A4-70, delivered in boxes of 500 "
+            "to the Rotterdam warehouse, dock 7, as agreed on the framework contract")
+    copy = sample_invoice(120)
+    copy = replace(copy, lines=(Line(long, Decimal("2"), Decimal("10.00")),) + copy.lines[1:])
+    reader = PdfReader(io.BytesIO(render_invoice(copy, load_settings({}).documents, "N")))
+    first = " ".join(reader.pages[0].extract_text().split())
+    assert "framework contract" in first and "Rotterdam warehouse" in first
+    assert len(reader.pages) >= 3
+    assert all("Description" in page.extract_text() for page in reader.pages[:-1])
