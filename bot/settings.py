@@ -106,6 +106,37 @@ class Settings:
     transcript_retention_days: int = 365
     nlu_data_dir: Path = PROJECT_ROOT / "data" / "nlu"
     test_stories_dir: Path = PROJECT_ROOT / "tests" / "stories"
+    # Documents (invoice copies, statements): the seller on them, signed links, e-invoices,
+    # the ERP's own PDFs, MMS, and the mail server (bot/documents, integrations/smtp_mailer).
+    documents: "DocumentSettings" = field(default_factory=lambda: DocumentSettings())
+
+
+@dataclass(frozen=True)
+class DocumentSettings:
+    company_address: str = "100 Harbor Way, San Francisco, CA 94105, USA"
+    company_tax_id: str = "US 94-1234567"
+    company_country: str = "US"  # ISO 3166 code, for e-invoices
+    logo_path: str = ""
+    accent_colour: str = "#1F5FAD"
+    # The seller's account a EUR payment QR (EPC/GiroCode) pays into.
+    epc_iban: str = "DE89370400440532013000"
+    epc_bic: str = "COBADEFFXXX"
+    epc_beneficiary: str = "Northwind Supply GmbH"
+    link_hours: float = 72.0
+    link_secret: str = field(default="", repr=False)
+    einvoice_currencies: tuple[str, ...] = ("EUR",)
+    einvoice_accounts: tuple[str, ...] = ()
+    erp_pdf_dir: str = ""
+    erp_pdf_url: str = ""
+    twilio_mms: bool = False
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_security: str = "none"  # none | starttls | ssl
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = "Northwind Supply AR <ar@northwind.example>"
+    smtp_reply_to: str = ""
+    smtp_timeout_seconds: float = 10.0
 
 
 def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
@@ -171,6 +202,40 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         nlu_data_dir=Path(env.get("CONSOLE_NLU_DATA_DIR", str(PROJECT_ROOT / "data" / "nlu"))),
         test_stories_dir=Path(env.get("CONSOLE_TEST_STORIES_DIR",
                                       str(PROJECT_ROOT / "tests" / "stories"))),
+        documents=_document_settings(env),
+    )
+
+
+def _words(value: str) -> tuple[str, ...]:
+    return tuple(w.strip().upper() for w in value.replace(";", ",").split(",") if w.strip())
+
+
+def _document_settings(env: Mapping[str, str]) -> DocumentSettings:
+    default = DocumentSettings()
+    return DocumentSettings(
+        company_address=env.get("AR_COMPANY_ADDRESS", default.company_address),
+        company_tax_id=env.get("AR_COMPANY_TAX_ID", default.company_tax_id),
+        company_country=env.get("AR_COMPANY_COUNTRY", default.company_country).upper(),
+        logo_path=env.get("AR_COMPANY_LOGO", ""),
+        accent_colour=env.get("AR_DOCUMENT_ACCENT_COLOUR", default.accent_colour),
+        epc_iban=env.get("AR_EPC_IBAN", default.epc_iban).replace(" ", ""),
+        epc_bic=env.get("AR_EPC_BIC", default.epc_bic),
+        epc_beneficiary=env.get("AR_EPC_BENEFICIARY", default.epc_beneficiary),
+        link_hours=float(env.get("DOCUMENT_LINK_HOURS", "72")),
+        link_secret=env.get("DOCUMENT_LINK_SECRET", ""),
+        einvoice_currencies=_words(env.get("AR_EINVOICE_CURRENCIES", "EUR")),
+        einvoice_accounts=_words(env.get("AR_EINVOICE_ACCOUNTS", "")),
+        erp_pdf_dir=env.get("AR_ERP_PDF_DIR", ""),
+        erp_pdf_url=env.get("AR_ERP_PDF_URL", ""),
+        twilio_mms=env.get("TWILIO_MMS_DOCUMENTS", "").lower() in ("1", "true", "yes", "on"),
+        smtp_host=env.get("SMTP_HOST", ""),
+        smtp_port=_int(env, "SMTP_PORT", 25),
+        smtp_security=env.get("SMTP_SECURITY", "none").lower(),
+        smtp_username=env.get("SMTP_USERNAME", ""),
+        smtp_password=env.get("SMTP_PASSWORD", ""),
+        smtp_from=env.get("SMTP_FROM", default.smtp_from),
+        smtp_reply_to=env.get("SMTP_REPLY_TO", ""),
+        smtp_timeout_seconds=float(env.get("SMTP_TIMEOUT_SECONDS", "10")),
     )
 
 

@@ -11,13 +11,18 @@ import logging
 from collections import defaultdict
 from typing import Awaitable, Callable, Mapping, Optional
 
-from bot.messaging.channel_store import due_recipients, mark_failed, mark_sent, pending_for
+from bot.documents.delivery import mark_request_sent
+from bot.messaging.channel_store import (Outgoing, due_recipients, mark_failed, mark_sent,
+                                         pending_for)
 from bot.runtime.app import ARApp
 
 logger = logging.getLogger(__name__)
 
 # (recipient, body) -> the provider's id for the message; raises when it was not taken.
 Send = Callable[[str, str], Awaitable[Optional[str]]]
+# A message carrying a document (email attachment, Slack file, media message) -> the
+# provider's id; raises when it was not taken.
+SendDocument = Callable[[Outgoing], Awaitable[Optional[str]]]
 
 
 def masked(address: str) -> str:
@@ -26,8 +31,14 @@ def masked(address: str) -> str:
 
 
 class Courier:
-    def __init__(self, app: ARApp, senders: Mapping[str, Send], first_retry_seconds: float):
+    def __init__(self, app: ARApp, senders: Mapping[str, Send], first_retry_seconds: float,
+                 documents: Optional[Mapping[str, SendDocument]] = None,
+                 in_order: bool = True):
         self._app, self._senders = app, dict(senders)
+        self._documents = dict(documents or {})
+        # Emails are independent of each other: each goes when its own time comes (one
+        # still held for its first try, or failing, does not hold back the next).
+        self._in_order = in_order
         self._first_retry_seconds = first_retry_seconds
         self._locks: dict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
 
@@ -37,9 +48,16 @@ class Courier:
         async with self._locks[(channel, recipient)]:
             with self._app.session() as session:
                 waiting = pending_for(session, channel, recipient)
-            for sent, message in enumerate(waiting):
+            sent = 0
+            for message in waiting:
+                if not self._in_order and message.next_attempt_at is not None and \
+                        message.next_attempt_at > self._app.now():
+                    continue
                 try:
-                    provider_id = await self._senders[channel](recipient, message.body)
+                    if message.document_request_id is not None and channel in self._documents:
+                        provider_id = await self._documents[channel](message)
+                    else:
+                        provider_id = await self._senders[channel](recipient, message.body)
                 except Exception as error:  # any failure: keep it, retry later
                     with self._app.session() as session:
                         retrying = mark_failed(session, message.id, str(error),
@@ -47,17 +65,21 @@ class Courier:
                     logger.warning("%s send to %s failed (attempt %d, %s): %s", channel,
                                    masked(recipient), message.attempts + 1,
                                    "will retry" if retrying else "given up", error)
-                    return sent
+                    if self._in_order:
+                        return sent
+                    continue
                 with self._app.session() as session:
                     mark_sent(session, message.id, provider_id, self._app.now())
-            return len(waiting)
+                    mark_request_sent(session, message.document_request_id, self._app.now())
+                sent += 1
+            return sent
 
     async def deliver_due(self) -> None:
         """One round of retries: every recipient of ours with a send whose time has come."""
         with self._app.session() as session:
             due = due_recipients(session, self._app.now())
         for channel, recipient in due:
-            if channel in self._senders:
+            if channel in self._senders or channel in self._documents:
                 await self.deliver(channel, recipient)
 
     async def run(self, poll_seconds: float) -> None:

@@ -31,6 +31,16 @@ class SlackWebApi:
             unfurl_links=False, unfurl_media=False)
         return response.get("ts")
 
+    async def upload(self, address: str, filename: str, content: bytes, title: str
+                     ) -> Optional[str]:
+        """Put a file in the thread a thread_address names (files_upload_v2: upload URL,
+        upload, complete); Slack's file id. Raises when Slack did not take it."""
+        channel, _, thread_ts = address.partition("/")
+        response = await self.client.files_upload_v2(
+            channel=channel, thread_ts=thread_ts or None, content=content,
+            filename=filename, title=title)
+        return (response.get("file") or {}).get("id")
+
     async def verified_email(self, user_id: str) -> Optional[str]:
         """The user's profile email, only when Slack says they confirmed it."""
         response = await self.client.users_info(user=user_id)

@@ -27,6 +27,7 @@ from bot import clock
 from bot.messaging import channel_store
 from bot.runtime.app import ARApp
 from bot.settings import Settings, get_settings
+from integrations.document_senders import slack_file_sender
 from integrations.outbox import Courier
 from integrations.slack_api import SlackWebApi
 from integrations.slack_conversation import CHANNEL, SlackConversation
@@ -76,7 +77,8 @@ class SlackCustomerInput(InputChannel):
         self.app = ARApp(self.settings)
         api = SlackWebApi(self.settings)
         self.courier = Courier(self.app, {CHANNEL: api.post},
-                               self.settings.outbox_first_retry_seconds)
+                               self.settings.outbox_first_retry_seconds,
+                               documents={CHANNEL: slack_file_sender(self.app, api)})
         self.conversation = SlackConversation(self.app, api, self.courier)
         self._answering: set[asyncio.Task] = set()
         self._retrying: Optional[asyncio.Task] = None

@@ -189,9 +189,11 @@ class TwilioMessagingInput(InputChannel):
     @property
     def courier(self) -> Courier:
         if self._courier is None:
-            send = TwilioSender(self.settings).send
+            sender = TwilioSender(self.settings)
+            send, media = sender.send, sender.send_document
             self._courier = Courier(self.app, {"sms": send, "whatsapp": send},
-                                    self.settings.outbox_first_retry_seconds)
+                                    self.settings.outbox_first_retry_seconds,
+                                    documents={"sms": media, "whatsapp": media})
         return self._courier
 
     def get_output_channel(self) -> Optional[TwilioOutput]:

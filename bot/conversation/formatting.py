@@ -27,3 +27,11 @@ def masked_email(address: str) -> str:
     """jane.doe@acme.example -> j•••@acme.example: enough to recognise, not to harvest."""
     local, _, domain = address.partition("@")
     return f"{local[:1]}•••@{domain}" if domain else "•••"
+
+
+def number(value: Decimal, language: str = DEFAULT_LANGUAGE) -> str:
+    """A quantity as the locale writes it (1,5 in German, 1.5 in English)."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(value.normalize() if value == value.to_integral() else value,
+                          locale=_locale(language))

@@ -271,6 +271,15 @@ class DocumentRequest(Base):
     destination = Column(String(254), nullable=False)
     status = Column(String(20), nullable=False, default="queued")
     created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+    # Delivery (bot/documents): queued | sent | link_sent | awaiting_approval | failed.
+    language = Column(String(5), nullable=True)
+    period_start = Column(Date, nullable=True)  # activity statements
+    period_end = Column(Date, nullable=True)
+    conversation_id = Column(String(255), nullable=True, index=True)
+    link_expires_at = Column(AwareDateTime, nullable=True)
+    revoked_at = Column(AwareDateTime, nullable=True)
+    opened_at = Column(AwareDateTime, nullable=True)
+    sent_at = Column(AwareDateTime, nullable=True)
 
 
 class HandoffRequest(Base):
@@ -347,6 +356,10 @@ class OutboundMessage(Base):
     created_at = Column(AwareDateTime, nullable=False, default=utcnow)
     next_attempt_at = Column(AwareDateTime, nullable=False, default=utcnow)
     sent_at = Column(AwareDateTime, nullable=True)
+    # A document travelling with the message (an email attachment, a Slack file, a
+    # WhatsApp/MMS media message pointing at its signed link).
+    document_request_id = Column(Integer, nullable=True, index=True)
+    media_url = Column(Text, nullable=True)
 
 
 class ChannelOptOut(Base):

@@ -40,10 +40,14 @@ class Outgoing:
     thread: Optional[str]
     body: str
     attempts: int
+    document_request_id: Optional[int] = None  # a document travelling with it
+    media_url: Optional[str] = None
+    next_attempt_at: Optional[datetime] = None
 
 
 def _outgoing(row: OutboundMessage) -> Outgoing:
-    return Outgoing(row.id, row.channel, row.recipient, row.thread, row.body, row.attempts)
+    return Outgoing(row.id, row.channel, row.recipient, row.thread, row.body, row.attempts,
+                    row.document_request_id, row.media_url, row.next_attempt_at)
 
 
 def queue_replies(session: Session, channel: str, recipient: str, bodies: Sequence[str],
@@ -54,6 +58,27 @@ def queue_replies(session: Session, channel: str, recipient: str, bodies: Sequen
     session.add_all(rows)
     session.flush()
     return [_outgoing(row) for row in rows]
+
+
+def queue_document(session: Session, channel: str, recipient: str, body: str, now: datetime,
+                   document_request_id: int, media_url: Optional[str] = None,
+                   thread: Optional[str] = None, not_before: Optional[datetime] = None
+                   ) -> Outgoing:
+    """Put a document (an email attachment, a Slack file, a media message) in the outbox;
+    not_before holds it back from the retry rounds while its first send is under way."""
+    row = OutboundMessage(channel=channel, recipient=recipient, thread=thread, body=body,
+                          created_at=now, next_attempt_at=not_before or now,
+                          document_request_id=document_request_id, media_url=media_url)
+    session.add(row)
+    session.flush()
+    return _outgoing(row)
+
+
+def document_sends(session: Session, document_request_id: int) -> list[OutboundMessage]:
+    """The outbox rows of one document request (the delivery log's evidence)."""
+    return list(session.scalars(select(OutboundMessage).where(
+        OutboundMessage.document_request_id == document_request_id)
+        .order_by(OutboundMessage.id)))
 
 
 def pending_for(session: Session, channel: str, recipient: str) -> list[Outgoing]:

@@ -71,6 +71,18 @@ def cmd_console(app: ARApp, args) -> int:
     return commands.serve(app.settings)
 
 
+def cmd_render(app: ARApp, args) -> int:
+    from bot.documents.commands import render_command
+
+    return render_command(app, args)
+
+
+def cmd_documents(app: ARApp, args) -> int:
+    from bot.documents.commands import documents_command
+
+    return documents_command(app, args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -104,11 +116,16 @@ def build_parser() -> argparse.ArgumentParser:
         "purge", help="delete transcripts older than TRANSCRIPT_RETENTION_DAYS (run daily)")
     console_commands.add_parser(
         "index", help="bring the console's transcript index up to date (pages do it too)")
+
+    from bot.documents.commands import add_render_parser
+
+    add_render_parser(commands)
     return parser
 
 
 COMMANDS = {"migrate": cmd_migrate, "import": cmd_import, "run": cmd_run,
-            "eval-nlu": cmd_eval_nlu, "console": cmd_console}
+            "eval-nlu": cmd_eval_nlu, "console": cmd_console, "render": cmd_render,
+            "documents": cmd_documents}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

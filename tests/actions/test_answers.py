@@ -86,17 +86,57 @@ def test_invoice_form_refuses_another_customers_invoice():
     assert "couldn't find invoice 30918" in said[0]
 
 
-def test_invoice_copy_is_queued_to_an_address_on_file(ledger):
+def test_an_invoice_copy_by_sms_is_a_link_to_that_invoice(ledger):
     tracker = make_tracker(JANE_SMS, "resend INV-2026-0203", "request_invoice_copy",
                            {"invoice_number": "INV-2026-0203"})
     said, _ = run_action(ActionSendInvoiceCopy(), tracker)
-    assert "copy of invoice INV-2026-0203 to j•••@acme.example (request DOC-" in said[0]
+    assert said[0].startswith("Here it is: invoice INV-2026-0203 ($1,875.50 open, due "
+                              "Nov 4, 2026). Open the PDF here: http://127.0.0.1:5005/"
+                              "webhooks/documents/d/")
+    assert "should arrive" not in said[0] and "reference DOC-" in said[0]
 
 
-def test_statement_is_queued():
-    said, _ = run_action(ActionSendStatement(), make_tracker(JANE_SMS, "statement pls",
-                                                             "request_statement"))
-    assert "statement of account for Acme Corporation" in said[0]
+def test_another_customers_invoice_gets_no_document(ledger):
+    from sqlalchemy import select
+
+    from bot.ledger.models import DocumentRequest
+
+    tracker = make_tracker(JANE_SMS, "send me invoice 30918", "request_invoice_copy",
+                           {"invoice_number": "30918"})
+    said, _ = run_action(ActionSendInvoiceCopy(), tracker)
+    assert "couldn't find invoice 30918" in said[0] and "http" not in said[0]
+    with ledger.session() as session:
+        assert session.scalars(select(DocumentRequest)).all() == []
+
+
+def test_a_statement_for_a_month_is_that_months_activity():
+    said, _ = run_action(ActionSendStatement(), make_tracker(
+        JANE_SMS, "statement for October please", "request_statement"))
+    assert said[0].startswith("Here it is: the account activity of Acme Corporation from "
+                              "Oct 1, 2026 to Oct 31, 2026.")
+
+
+def test_did_you_send_it_is_answered_from_the_delivery_log():
+    from actions.documents import ActionTellDocumentStatus
+
+    said, _ = run_action(ActionTellDocumentStatus(), make_tracker(
+        JANE_SMS, "did you send it?", "ask_document_status"))
+    assert said[0].startswith("I haven't sent you any invoice copy or statement yet.")
+    run_action(ActionSendStatement(), make_tracker(JANE_SMS, "statement pls",
+                                                   "request_statement"))
+    said, _ = run_action(ActionTellDocumentStatus(), make_tracker(
+        JANE_SMS, "did you send it?", "ask_document_status"))
+    assert said[0].startswith("I gave you a link to the statement of account for Acme "
+                              "Corporation in this conversation on ")
+    assert "it has not been opened yet" in said[0]
+
+
+def test_an_address_typed_in_chat_is_not_sent_to():
+    said, _ = run_action(ActionSendStatement(), make_tracker(
+        JANE_SMS, "email the statement to x@other.example", "request_statement",
+        {"email": "x@other.example"}))
+    assert said[0].startswith("x•••@other.example is not on file for your account, so I "
+                              "have not sent anything there.")
 
 
 def test_payment_status_by_reference_reports_unapplied_cash():
@@ -128,3 +168,10 @@ def test_payment_options_link_the_invoice_and_give_bank_details_in_its_currency(
     said, _ = run_action(ActionGivePaymentOptions(), tracker)
     assert "account=ACME-001&invoice=INV-2026-0231" in said[0]
     assert "ABA 021000021" in said[0]
+
+
+def test_email_asked_where_no_mail_server_is_set_up_says_so():
+    said, _ = run_action(ActionSendStatement(), make_tracker(
+        JANE_SMS, "please email me our statement", "request_statement"))
+    assert said[0].startswith("I can't send email from here, so here it is instead: the "
+                              "statement of account for Acme Corporation.")

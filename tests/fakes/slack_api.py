@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import threading
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -22,6 +23,25 @@ class Post:
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A file shared into a channel (and thread) by files.completeUploadExternal."""
+
+    file_id: str
+    channel: str
+    thread_ts: Optional[str]
+    filename: str
+    title: str
+    content: bytes
+
+
+@dataclass
+class _PendingFile:
+    filename: str
+    length: int
+    content: Optional[bytes] = None
+
+
+@dataclass(frozen=True)
 class SlackUser:
     email: str
     email_confirmed: bool
@@ -29,8 +49,11 @@ class SlackUser:
 
 class FakeSlackAPI:
     """chat.postMessage (recorded in order; fail_next(n) answers the next n with a 503
-    as Slack does when it has trouble) and users.info (from the users table), both
-    refusing a wrong bearer token with invalid_auth."""
+    as Slack does when it has trouble), users.info (from the users table), and the file
+    upload of files_upload_v2 as Slack runs it: files.getUploadURLExternal (filename and
+    length; an upload URL and a file id), a POST of the bytes to that URL, then
+    files.completeUploadExternal sharing the uploaded files into a channel or thread. The
+    API methods refuse a wrong bearer token with invalid_auth."""
 
     def __init__(self, bot_token: str):
         self.bot_token = bot_token
@@ -38,6 +61,10 @@ class FakeSlackAPI:
         self.user_lookups: list[str] = []
         self.failed_posts = 0
         self._posts: list[Post] = []
+        self._uploads: list[Upload] = []
+        self._files: dict[str, _PendingFile] = {}
+        self._file_ids = itertools.count(1)
+        self._upload_failures_left = 0
         self._failures_left = 0
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
@@ -67,11 +94,23 @@ class FakeSlackAPI:
         with self._lock:
             return [p for p in self._posts if channel in (None, p.channel)]
 
+    def fail_next_uploads(self, count: int) -> None:
+        """The next count files.getUploadURLExternal calls answer 503, as Slack in trouble."""
+        with self._lock:
+            self._upload_failures_left = count
+
+    def uploads(self, channel: Optional[str] = None) -> list[Upload]:
+        with self._lock:
+            return [u for u in self._uploads if channel in (None, u.channel)]
+
     def _serve(self, started: threading.Event) -> None:
         asyncio.set_event_loop(self._loop)
         app = web.Application()
         app.router.add_route("*", "/api/chat.postMessage", self._post_message)
         app.router.add_route("*", "/api/users.info", self._users_info)
+        app.router.add_route("*", "/api/files.getUploadURLExternal", self._upload_url)
+        app.router.add_route("POST", "/upload/v1/{file_id}", self._receive_file)
+        app.router.add_route("*", "/api/files.completeUploadExternal", self._complete_upload)
         self._runner = web.AppRunner(app, access_log=None)
         self._loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -118,3 +157,62 @@ class FakeSlackAPI:
         return web.json_response({"ok": True, "user": {
             "id": user_id, "is_bot": False, "is_email_confirmed": user.email_confirmed,
             "profile": {"email": user.email, "real_name": user_id}}})
+
+    async def _upload_url(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        args = await self._arguments(request)
+        length = str(args.get("length") or "")
+        if not args.get("filename") or not length.isdigit() or int(length) < 1:
+            return web.json_response({"ok": False, "error": "invalid_arguments"})
+        file_id = f"F0FAKE{next(self._file_ids):05d}"
+        with self._lock:
+            if self._upload_failures_left:
+                self._upload_failures_left -= 1
+                return web.json_response({"ok": False, "error": "service_unavailable"},
+                                         status=503)
+            self._files[file_id] = _PendingFile(args["filename"], int(length))
+        return web.json_response({"ok": True, "file_id": file_id,
+                                  "upload_url": f"http://127.0.0.1:{self.port}/upload/v1/"
+                                                f"{file_id}"})
+
+    async def _receive_file(self, request: web.Request) -> web.Response:
+        # The upload URL itself needs no token (it is the secret), like Slack's.
+        pending = self._files.get(request.match_info["file_id"])
+        if pending is None:
+            return web.Response(status=404, text="not found")
+        if request.content_type.startswith("multipart/"):
+            content = (await request.post())["file"].file.read()
+        else:
+            content = await request.read()
+        with self._lock:
+            pending.content = content
+        return web.Response(text=f"OK - {len(content)}")
+
+    async def _complete_upload(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        args = await self._arguments(request)
+        try:
+            files = json.loads(args.get("files") or "")
+        except ValueError:
+            return web.json_response({"ok": False, "error": "invalid_arguments"})
+        shared = []
+        with self._lock:
+            for item in files:
+                pending = self._files.get(item.get("id"))
+                if pending is None:
+                    return web.json_response({"ok": False, "error": "file_not_found"})
+                if pending.content is None:
+                    return web.json_response({"ok": False, "error": "file_upload_not_complete"})
+            for item in files:
+                pending = self._files.pop(item["id"])
+                title = item.get("title") or pending.filename
+                if args.get("channel_id"):
+                    self._uploads.append(Upload(item["id"], args["channel_id"],
+                                                args.get("thread_ts") or None,
+                                                pending.filename, title, pending.content))
+                shared.append({"id": item["id"], "name": pending.filename, "title": title,
+                               "size": len(pending.content), "mimetype": "application/pdf"
+                               if pending.filename.endswith(".pdf") else "text/plain"})
+        return web.json_response({"ok": True, "files": shared})

@@ -7,12 +7,13 @@ import base64
 import json
 import re
 import threading
-import time
 import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Optional
 from urllib.parse import parse_qs
+
+from tests.fakes.waiting import until
 
 MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages\.json$")
 
@@ -23,6 +24,7 @@ class SentMessage:
     from_: str
     body: str
     sid: str
+    media_urls: tuple[str, ...] = ()  # MediaUrl: what Twilio would fetch and deliver
 
 
 class FakeTwilioAPI:
@@ -61,12 +63,7 @@ class FakeTwilioAPI:
 
     def wait_for(self, condition: Callable[[], bool], timeout: float = 30.0) -> bool:
         """Whether condition came true within timeout (for what is sent in the background)."""
-        deadline = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.1)
-        return True
+        return until(condition, timeout)
 
     def _authorised(self, header: Optional[str]) -> bool:
         expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
@@ -81,7 +78,8 @@ class FakeTwilioAPI:
         if not self._authorised(authorization):
             return 401, {"code": 20003, "message": "Authenticate", "status": 401}
         field = {name: values[0] for name, values in form.items()}
-        if not field.get("To") or not field.get("From") or "Body" not in field:
+        media = tuple(form.get("MediaUrl", []))
+        if not field.get("To") or not field.get("From") or not ("Body" in field or media):
             return 400, {"code": 21604, "message": "A 'To', 'From' and 'Body' are required",
                          "status": 400}
         with self._lock:
@@ -90,11 +88,12 @@ class FakeTwilioAPI:
                 self.failed_attempts += 1
                 return 500, {"code": 20500, "message": "Internal Server Error",
                              "status": 500}
-            message = SentMessage(field["To"], field["From"], field["Body"],
-                                  "SM" + uuid.uuid4().hex)
+            message = SentMessage(field["To"], field["From"], field.get("Body", ""),
+                                  ("MM" if media else "SM") + uuid.uuid4().hex, media)
             self.messages.append(message)
         return 201, {"sid": message.sid, "account_sid": self.account_sid,
                      "to": message.to, "from": message.from_, "body": message.body,
+                     "num_media": str(len(message.media_urls)),
                      "status": "queued", "num_segments": "1", "direction": "outbound-api",
                      "api_version": "2010-04-01", "price": None, "error_code": None,
                      "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/"
