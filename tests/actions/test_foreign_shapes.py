@@ -140,8 +140,8 @@ def test_answers_follow_the_callers_language_and_currency():
 
 def test_invoice_copy_by_a_foreign_shape_and_not_for_another_customers(ledger):
     said, _ = ask(ActionSendInvoiceCopy(), "send me a copy of 2026/0142", "request_invoice_copy")
-    assert said.startswith("I've queued a copy of invoice 2026/0142 to m"), said
-    assert "@kestrel.example" in said and "maya.lindqvist@" not in said
+    assert said.startswith("Here it is: invoice 2026/0142 ($1,500.00 open"), said
+    assert "/webhooks/documents/d/" in said
     with ledger.session() as session:
         requests = session.query(DocumentRequest).all()
         assert [r.invoice_id is not None for r in requests] == [True]
