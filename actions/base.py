@@ -41,6 +41,7 @@ class Turn:
     def __init__(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict):
         self.dispatcher, self.tracker, self.domain = dispatcher, tracker, domain
         self.language = tracker.get_slot("language") or DEFAULT_LANGUAGE
+        self.reading = None  # a form's reading of this turn's message
 
     def say(self, response: str, **values: Any) -> None:
         self.dispatcher.utter_message(response=response, **values)
@@ -88,11 +89,15 @@ def ask_to_verify(turn: Turn, resume: str) -> list[EventType]:
     # The verification answers may name an invoice too; keep the one the request named.
     return [SlotSet("pending_request", resume),
             SlotSet("pending_invoice", turn.entity("invoice_number")),
+            SlotSet("pending_text", (turn.tracker.latest_message.get("text") or "")[:1000]),
             FollowupAction("identity_form")]
 
 
 class SyncAction(Action, metaclass=ABCMeta):
     """An action whose work is plain blocking Python (the database), run off the event loop."""
+
+    # An answer given in the middle of a form goes back to the form after it.
+    resumes_form = False
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
@@ -100,7 +105,11 @@ class SyncAction(Action, metaclass=ABCMeta):
         if not any(event.get("event") == "followup" for event in events):
             # The answer ends the turn, however the action was reached: a rule, or a
             # FollowupAction after verification that no rule or story can foresee.
-            events.append(FollowupAction("action_listen"))
+            # Asked in the middle of a form, the answer hands back to the form.
+            loop = (tracker.active_loop or {}).get("name")
+            leaves_loop = any(event.get("event") == "active_loop" for event in events)
+            resume = self.resumes_form and loop and not leaves_loop
+            events.append(FollowupAction(loop if resume else "action_listen"))
         return events
 
     @abstractmethod
@@ -110,6 +119,8 @@ class SyncAction(Action, metaclass=ABCMeta):
 
 class CallerAction(SyncAction):
     """An action that needs to know whose account this is before it says anything."""
+
+    resumes_form = True
 
     def run_sync(self, turn: Turn) -> list[EventType]:
         with ar_app().session() as session:

@@ -18,16 +18,27 @@ DISPUTE_REASONS = ("pricing", "quantity", "damaged", "not_received", "duplicate"
 
 
 _REASON_WORDS = {
-    "pricing": r"pric|price|rate|overcharg|cost|precio|prix|tarif|preis|preço|preco|valor",
-    "quantity": r"quantit|qty|count|short|too many|cantidad|menge|anzahl|quantidade",
-    "damaged": r"damag|broken|defect|faulty|dañad|roto|endommag|cass|besch[äa]digt|kaputt|"
-               r"danificad|quebrad",
-    "not_received": r"not (been )?received|never (arrived|came|received|got)|didn.?t (get|receive)|"
-                    r"missing|no (lo )?recibi|pas re[çc]u|nicht (erhalten|angekommen)|"
-                    r"n[ãa]o recebi|nunca lleg",
-    "duplicate": r"duplicat|twice|double|two times|dos veces|doublon|deux fois|doppelt|"
-                 r"zweimal|duas vezes|duplicad",
-    "other": r"other|something else|otro|autre|andere|outro",
+    "duplicate": r"duplicat|twice|double[ -]?(billed|charged)|billed (us )?two times|dos veces|"
+                 r"doublon|deux fois|doppelt|zweimal|duas vezes|duplicad",
+    "quantity": r"quantit|\bqty\b|\bshort\b|short[- ]shipped|too many|wrong (count|number)|"
+                r"(billed|charged|invoiced) (us )?for \d+.{0,40}(received|got|delivered)|"
+                r"(only )?(received|got|delivered) (only )?\d+|\d+ (instead of|rather than) \d+|"
+                r"missing (items|units|pieces|boxes|rolls)|cantidad|recibimos (solo )?\d+|"
+                r"llegaron (solo )?\d+|faltan|factur\w+ \d+.{0,40}recib|quantit[eé]|re[çc]u \d+|"
+                r"re[çc]u (que|seulement) \d+|manqu|menge|anzahl|nur \d+|\d+ (geliefert|erhalten)|"
+                r"fehlen|quantidade|recebemos (apenas |s[oó] )?\d+|faltar|faltam",
+    "damaged": r"damag|broken|defect|faulty|dañad|danad|roto|endommag|cass[ée]|besch[äa]digt|kaputt|"
+               r"defekt|danificad|quebrad|avariad",
+    "not_received": r"not (been )?(received|delivered)|never (arrived|came|received|got)|"
+                    r"didn.?t (get|receive)|haven.?t (received|got)|no (lo )?(hemos )?recibi|"
+                    r"nunca lleg|no lleg|pas re[çc]u|jamais re[çc]u|nicht (erhalten|angekommen|"
+                    r"geliefert)|nie (erhalten|angekommen)|n[ãa]o (recebi|recebemos|chegou)|"
+                    r"nunca cheg",
+    "pricing": r"\bpric|\bprice|wrong rate|overcharg|charged (us )?(too much|more)|"
+               r"higher than (agreed|quoted)|\bprecio|cobr\w+ de m[aá]s|\bprix\b|\btarif|"
+               r"trop (cher|factur)|\bpreis|zu viel berechnet|zu hoch|pre[çc]o|cobr\w+ a mais|"
+               r"valor errado",
+    "other": r"\bother\b|something else|\botro\b|\bautre\b|\bandere|\boutro\b",
 }
 
 
