@@ -163,15 +163,15 @@ _DATE_PATTERNS = [
      lambda m, t, l: _next_day_of_month(int(m["d"]), t) if 1 <= int(m["d"]) <= 31 else None),
 ]
 
-_UNIT = (r"(?:(?:monthly|equal|mensuales|mensuels?|mensuelles|monatliche[n]?|mensais|iguales|"
-         r"iguais)\s+)?(?:payments?|instal?l?ments?|months?|parts?|cuotas?|pagos?|plazos?|"
+_UNIT = (r"(?:(?:mont?h?ly|monthyl|equal|mensuales|mensuels?|mensuelles|monatliche[n]?|mensais|iguales|"
+         r"iguais)\s+)?(?:payme?n?t?s?|paym\w+|payem\w+|instal\w*|install\w*|months?|parts?|cuotas?|pagos?|plazos?|"
          r"mensualidades|meses|versements?|mensualites|echeances|fois|mois|raten|monatsraten|"
          r"zahlungen|monate[n]?|teilzahlungen|parcelas?|prestacoes|vezes|pagamentos?|"
          r"mensalidades)\b")
 _COUNT = re.compile(rf"\b(?P<n>{_SMALL})\s+{_UNIT}")
 
 _WHOLE = re.compile(
-    r"\b(?:(?:the )?(?:whole|entire|full|total|complete|outstanding|open) (?:balance|amount|"
+    r"\b(?:(?:the )?(?:whole|entire|full|total|complete|outstanding|open) (?:bal[ae]n\w*|amount|"
     r"invoice|thing|sum)|in full|everything|all of it|all of them|the lot|all we owe|"
     r"(?:the )?balance in full|the total|the balance|"
     r"todo el saldo|el saldo (?:total|completo|pendiente)|saldo total|la totalidad|"

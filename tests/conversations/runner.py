@@ -29,6 +29,7 @@ from bot.ledger.models import (
     Base,
     ContactChange,
     Dispute,
+    Invoice,
     OutboundMessage,
     PaymentPlan,
     PromiseToPay,
@@ -248,7 +249,8 @@ def _created(session) -> dict[str, list[dict]]:
         "disputes": [{"invoice": d.invoice.invoice_number, "amount": str(d.amount),
                       "reason": d.reason} for d in session.scalars(select(Dispute))],
         "promises": [{"amount": str(p.amount), "date": p.promised_date.isoformat(),
-                      "invoice": p.invoice.invoice_number if p.invoice else ""}
+                      "invoice": session.get(Invoice, p.invoice_id).invoice_number
+                      if p.invoice_id else ""}
                      for p in session.scalars(select(PromiseToPay))],
         "contact_changes": [{"field": c.field, "new_value": c.new_value}
                             for c in session.scalars(select(ContactChange))],
