@@ -35,6 +35,14 @@ FORM_OF_INTENT = {"request_payment_plan": "payment_plan_form", "open_dispute": "
                   "promise_to_pay": "promise_form",
                   "update_contact_preference": "contact_preference_form"}
 NEITHER_BREAKS_NOR_FILLS = {"greet", "thank", "affirm"}
+# What answers each other request when the customer moves on from "which invoice?".
+ACTION_OF_INTENT = {"ask_balance": "action_tell_balance",
+                    "ask_payment_status": "action_tell_payment_status",
+                    "request_statement": "action_send_statement",
+                    "request_payment_link": "action_give_payment_options",
+                    "request_payment_plan": "action_start_payment_plan",
+                    "open_dispute": "action_start_dispute", "promise_to_pay": "action_start_promise",
+                    "update_contact_preference": "action_start_contact_preference"}
 
 
 def clear(*slots: str) -> list:
@@ -78,6 +86,18 @@ class StartFormAction(CallerAction):
 
     def refuse(self, session, caller: Caller, turn: Turn) -> Optional[list]:
         return None
+
+
+def moved_on(tracker) -> Optional[dict]:
+    """Slots that end a one-question form (which invoice?) when the customer, instead of
+    answering, asks for something else: that request is then answered (pending_request)."""
+    message = tracker.latest_message or {}
+    text = message.get("text") or ""
+    intent = message.get("intent") or {}
+    action = ACTION_OF_INTENT.get(intent.get("name"))
+    if action is None or (intent.get("confidence") or 0) < 0.5 or any(c.isdigit() for c in text):
+        return None
+    return {"pending_request": action, "pending_text": text[:1000], "requested_slot": None}
 
 
 def action_before_form(tracker) -> str:

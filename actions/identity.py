@@ -1,11 +1,10 @@
 """Verification for senders the channel does not vouch for (web chat, REST)."""
 
-import re
-
 from rasa_sdk import FormValidationAction
 
 from actions.base import Turn, ar_app
 from bot.conversation.identity import verify_by_knowledge
+from bot.requests.form_answers import split_verification_answer
 
 LOCKED = "locked"
 
@@ -31,16 +30,15 @@ class ValidateIdentityForm(FormValidationAction):
         return "validate_identity_form"
 
     def validate_account_number(self, value, dispatcher, tracker, domain):
-        # Account numbers carry digits; "balance???" is not one, so ask again.
-        words = re.findall(r"[\w#/.-]+", str(value or ""))
-        while words and not any(ch.isdigit() for ch in words[0]):
-            words.pop(0)
-        if not words:
+        # The whole answer is read: account and invoice may come together, in any order;
+        # "balance???" carries neither, so it is asked again.
+        with ar_app().session() as session:
+            account, rest = split_verification_answer(session, str(value or ""))
+        if account is None:
             return {"account_number": None}
-        if len(words) > 1 and any(ch.isdigit() for ch in "".join(words[1:])):
-            # "ACME-001 INV-2026-0101": both answers in one message.
-            return _verify(Turn(dispatcher, tracker, domain), words[0], " ".join(words[1:]))
-        return {"account_number": words[0]}
+        if rest:
+            return _verify(Turn(dispatcher, tracker, domain), account, rest)
+        return {"account_number": account}
 
     def validate_verification_invoice(self, value, dispatcher, tracker, domain):
         return _verify(Turn(dispatcher, tracker, domain), tracker.get_slot("account_number") or "",

@@ -274,3 +274,20 @@ def _read_contact(reading, values, invoices, session, caller, today, requested, 
             reading.values["preference_value"] = text
         except ContactInputError as refused:
             reading.refusals.append(Refusal("preference_value", refused.code))
+
+
+def split_verification_answer(session: Session, text: str) -> tuple[Optional[str], str]:
+    """An account number and the rest of a verification answer, in either order
+    ("NW-100 4471", "invoice 4471, account NW-100"): a word that is an account number on
+    the ledger wins; otherwise the first word with a digit is taken for one."""
+    from sqlalchemy import func, select
+
+    words = re.findall(r"[\w#/.-]+", text or "")
+    words = [w.strip(".") for w in words if any(ch.isdigit() for ch in w)]
+    if not words:
+        return None, ""
+    known = set(session.scalars(select(func.upper(Customer.account_number)).where(
+        func.upper(Customer.account_number).in_([w.upper() for w in words]))))
+    account = next((w for w in words if w.upper() in known), words[0])
+    rest = [w for w in words if w != account]
+    return account, " ".join(rest)
