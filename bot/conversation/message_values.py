@@ -13,6 +13,8 @@ from typing import Optional
 
 from bot.conversation.parsing import (
     _AMOUNT,
+    _end_of_month,
+    _next_month_start,
     _NUMBER_WORDS,
     _RELATIVE_PHRASES,
     CURRENCY_CODES,
@@ -78,6 +80,17 @@ _AFTER_TOMORROW = (r"the day after tomorrow|day after tomorrow|pasado manana|apr
                    r"apres demain|ubermorgen|uebermorgen|depois de amanha")
 
 
+_ORDINAL_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
+                  "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "fifteenth": 15,
+                  "twentieth": 20, "thirtieth": 30, "primero": 1, "primer": 1,
+                  "premier": 1, "erste": 1, "ersten": 1, "primeiro": 1}
+_DAY = r"(?:\d{1,2}|" + "|".join(_ORDINAL_WORDS) + ")"
+
+
+def _day(text: str) -> int:
+    return int(text) if text.isdigit() else _ORDINAL_WORDS[text]
+
+
 def _small(text: str) -> int:
     return int(text) if text.isdigit() else _NUMBER_WORDS[fold(text)]
 
@@ -133,18 +146,21 @@ _DATE_PATTERNS = [
     (re.compile(r"\b(?P<y>20\d\d)-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b"),
      lambda m, t, l: _on(int(m["y"]), int(m["m"]), int(m["d"]))),
     (re.compile(rf"\b(?:on |by |the |el |le |am |zum |den |dia |o dia |no dia )?(?:the )?"
-                rf"(?:dia )?(?P<d>\d{{1,2}}){_ORDINAL}\s*(?:of |de |del |du |des |do )?(?:the )?"
+                rf"(?:dia )?(?P<d>{_DAY}){_ORDINAL}\s*(?:of |de |del |du |des |do )?(?:the )?"
                 rf"(?:{_NEXT_MONTH})\b"),
-     lambda m, t, l: _day_in_next_month(int(m["d"]), t)),
-    (re.compile(rf"\b(?P<d>\d{{1,2}}){_ORDINAL}\s*(?:of |de )?(?P<month>{_MONTH})\b\.?"
+     lambda m, t, l: _day_in_next_month(_day(m["d"]), t)),
+    (re.compile(rf"\b(?P<d>{_DAY}){_ORDINAL}\s*(?:of |de )?(?P<month>{_MONTH})\b\.?"
                 rf"(?:,?\s*(?:de )?(?P<y>20\d\d))?"),
-     lambda m, t, l: _month_day(MONTH_OF[m["month"]], int(m["d"]), m["y"], t)),
+     lambda m, t, l: _month_day(MONTH_OF[m["month"]], _day(m["d"]), m["y"], t)),
     (re.compile(rf"\b(?P<month>{_MONTH})\.?\s+(?:the\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b"
                 rf"(?:,?\s*(?P<y>20\d\d))?"),
      lambda m, t, l: _month_day(MONTH_OF[m["month"]], int(m["d"]), m["y"], t)),
     (re.compile(r"(?<![\d.,/])(?P<a>\d{1,2})[/.](?P<b>\d{1,2})(?:[/.](?P<y>20\d\d|\d\d))?"
                 r"(?![\d/]|[.,]\d)"), _numeric),
     (re.compile(rf"\b(?:{_AFTER_TOMORROW})\b"), lambda m, t, l: t + timedelta(days=2)),
+    (re.compile(r"\b(?:the )?(?:end of next month|fin del proximo mes|fin du mois prochain|"
+                r"ende nachsten monats|fim do proximo mes)\b"),
+     lambda m, t, l: _end_of_month(_day_in_next_month(1, t))),
     (re.compile(rf"\b(?:{_TOMORROW})\b"), lambda m, t, l: t + timedelta(days=1)),
     (re.compile(rf"\b(?:{_TODAY})\b"), lambda m, t, l: t),
     (re.compile(rf"\b(?:in|en|dentro de|dans|em|daqui a|within)\s+(?P<n>{_SMALL}|a|an|one|une?)"
@@ -161,6 +177,7 @@ _DATE_PATTERNS = [
      lambda m, t, l: _next_day_of_month(int(m["d"]), t) if 1 <= int(m["d"]) <= 31 else None),
     (re.compile(r"\b(?P<d>\d{1,2})(?:st|nd|rd|th)\b"),
      lambda m, t, l: _next_day_of_month(int(m["d"]), t) if 1 <= int(m["d"]) <= 31 else None),
+    (re.compile(rf"\b(?:{_NEXT_MONTH})\b"), lambda m, t, l: _next_month_start(t)),
 ]
 
 _UNIT = (r"(?:(?:mont?h?ly|monthyl|equal|mensuales|mensuels?|mensuelles|monatliche[n]?|mensais|iguales|"
@@ -168,7 +185,10 @@ _UNIT = (r"(?:(?:mont?h?ly|monthyl|equal|mensuales|mensuels?|mensuelles|monatlic
          r"mensualidades|meses|versements?|mensualites|echeances|fois|mois|raten|monatsraten|"
          r"zahlungen|monate[n]?|teilzahlungen|parcelas?|prestacoes|vezes|pagamentos?|"
          r"mensalidades)\b")
-_COUNT = re.compile(rf"\b(?P<n>{_SMALL})\s+{_UNIT}")
+_COUNT = re.compile(rf"\b(?P<n>{_SMALL})\s+{_UNIT}|\b(?:split|divide|spread|break)\w*\s+"
+                    rf"(?:it\s+|that\s+|this\s+|the \w+\s+)?(?:in|into|over)\s+(?P<n2>{_SMALL})\b"
+                    rf"|\b(?:dividir|dividirlo|repartir|fraccionar)\w*\s+(?:en|em)\s+(?P<n3>{_SMALL})\b"
+                    rf"|\b(?:aufteilen|verteilen)\s+(?:auf|in)\s+(?P<n4>{_SMALL})\b")
 
 _WHOLE = re.compile(
     r"\b(?:(?:the )?(?:whole|entire|full|total|complete|outstanding|open) (?:bal[ae]n\w*|amount|"
@@ -236,6 +256,17 @@ class _Masked:
             self.text = pattern.sub(lambda m: " " * len(m.group(0)), self.text)
 
 
+_AMOUNT_IN_WORDS = re.compile(
+    r"(?<![\w.,])(?P<n>\d{1,3}(?:[.,\s]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)\s*"
+    r"(?:dollars?|bucks|euros?|reais|reales|pounds?|francs?|pesos|dolares|dolares|eur|usd|"
+    r"brl|cad)\b")
+
+
+def _worded_amount(match: re.Match, language: str) -> Optional[Decimal]:
+    number = _number(match["n"], language)
+    return number.quantize(Decimal("0.01")) if number is not None else None
+
+
 def _marked(match: re.Match) -> bool:
     marks = [(match.group(g) or "").strip() for g in ("prefix", "suffix")]
     return any(m.lower() == "k" or m in _CURRENCY_SIGNS or m.upper() in CURRENCY_CODES
@@ -275,12 +306,13 @@ def find_values(text: str, today: date, language: str = "en",
         found.amounts.append(number.quantize(Decimal("0.01")))
         masked.text = masked.text[:start] + " " * (end - start) + masked.text[end:]
 
+    found.amounts += masked.claim(_AMOUNT_IN_WORDS, lambda m: _worded_amount(m, language))
     for pattern, resolve in _DATE_PATTERNS:
         found.dates += masked.claim(pattern, lambda m, r=resolve: r(m, today, language))
     for pattern, resolve in _RELATIVE_PHRASES:
         found.dates += masked.claim(re.compile(pattern.pattern, re.I),
                                     lambda m, r=resolve: r(today))
-    counts = masked.claim(_COUNT, lambda m: _small(m["n"]))
+    counts = masked.claim(_COUNT, lambda m: _small(m["n"] or m["n2"] or m["n3"] or m["n4"]))
     found.count = counts[0] if counts else None
     found.whole = bool(masked.claim(_WHOLE, lambda m: True))
     found.bare_numbers = masked.claim(re.compile(rf"(?<![\w.,])(?P<n>\d{{1,6}}|{_PLAIN_WORD_NUMBER})"
@@ -301,7 +333,10 @@ _CANCEL = re.compile(
 _YES = re.compile(r"^\W*(?:yes|yep|yeah|yup|sure|ok|okay|correct|confirm(?:ed)?|go ahead|"
                   r"that's right|right|please do|do it|si|claro|correcto|vale|de acuerdo|"
                   r"adelante|confirmo|oui|d'accord|c'est bon|exact|parfait|ja|genau|richtig|"
-                  r"passt|stimmt|einverstanden|bestatige|sim|certo|isso|pode|confirmo|ok)\b")
+                  r"passt|stimmt|einverstanden|bestatige|sim|certo|isso|pode|confirmo|ok|"
+                  r"sounds good|looks good|that's fine|fine|perfect|great|agreed|absolutely|"
+                  r"perfecto|dale|eso es|exacto|c'est ca|bien sur|volontiers|in ordnung|gerne|"
+                  r"jawohl|perfeito|esta certo|exato|claro que sim|s)\b")
 _NO = re.compile(r"^\W*(?:no|nope|nah|not really|non|nein|nao|neni)\b")
 
 

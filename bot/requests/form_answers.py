@@ -226,7 +226,9 @@ _CHANNEL_WORDS = {
     "email": r"\be-?mail\b|\bcorreo\b|\bcourriel\b|\bmail\b",
     "slack": r"\bslack\b",
 }
-_CHANNEL_CUE = re.compile(r"\b(by|via|on|over|through|per|por|par|pelo|pela|uber|instead|"
+_CHANNEL_CUE = re.compile(r"\b(by|via|on|over|through|per|por|par|pelo|pela|uber|instead|use|"
+                          r"from now on|switch\w*|change\w*|move|cambi\w*|changer|wechs\w*|"
+                          r"mudar|trocar|usar|utiliser|nutzen|benutzen|"
                           r"prefer\w*|rather|preferi\w*|lieber|plutot|en vez|au lieu|statt|"
                           r"em vez|contact|reach|send|write|message|canal|channel|kanal)\b")
 
