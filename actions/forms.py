@@ -16,7 +16,13 @@ from bot.conversation.identity import Caller
 from bot.conversation.message_values import means_cancel, means_no, means_yes
 from bot.ledger.figures import account_summary
 from bot.ledger.models import Customer
-from bot.requests.form_answers import FORM_SLOTS, OPTIONAL_SLOTS, read_form_message
+from bot.requests.form_answers import (
+    FORM_SLOTS,
+    OPTIONAL_SLOTS,
+    form_named_in,
+    forms_named_in,
+    read_form_message,
+)
 
 CONFIRMED = "form_confirmed"
 MISSES = "form_misses"
@@ -35,6 +41,7 @@ FORM_OF_INTENT = {"request_payment_plan": "payment_plan_form", "open_dispute": "
                   "promise_to_pay": "promise_form",
                   "update_contact_preference": "contact_preference_form"}
 NEITHER_BREAKS_NOR_FILLS = {"greet", "thank", "affirm"}
+START_OF = {form: f"action_start_{form[:-len('_form')]}" for form in FORM_OF_INTENT.values()}
 # What answers each other request when the customer moves on from "which invoice?".
 ACTION_OF_INTENT = {"ask_balance": "action_tell_balance",
                     "ask_payment_status": "action_tell_payment_status",
@@ -79,6 +86,9 @@ class StartFormAction(CallerAction):
             opening = tracker.latest_message.get("text") or ""
         else:  # resumed after verification: the request came before it
             opening = turn.slot("pending_text") or ""
+        other = form_named_in(opening, self.form_name)
+        if other is not None:  # the words ask for another form than the intent did
+            return [SlotSet("pending_text", opening[:1000]), FollowupAction(START_OF[other])]
         events = [ActiveLoop(None)] if (tracker.active_loop or {}).get("name") else []
         # A customer who moves on to another request leaves the form they were in.
         events += clear(*ALL_FORM_SLOTS, "requested_slot", "pending_text")
@@ -205,8 +215,11 @@ class ListeningForm(FormValidationAction):
 
     def _steps_aside(self, intent, confidence, reading, text, requested) -> bool:
         """Whether the message is another request rather than an answer to this form."""
-        if FORM_OF_INTENT.get(intent, self.form_name()) != self.form_name():
-            return confidence >= 0.6 and not reading.found_values
+        other = FORM_OF_INTENT.get(intent, self.form_name())
+        if other != self.form_name():
+            named = forms_named_in(text)
+            return confidence >= 0.5 and (not reading.found_values or (
+                other in named and self.form_name() not in named))
         if intent not in ANSWERED_ASIDE or confidence < 0.4:
             return False
         if not reading.found_values:
@@ -249,6 +262,10 @@ class ListeningForm(FormValidationAction):
             turn.say(f"utter_form_example_{refusal.slot}")
 
 
+# form -> what its filled slots say, as short phrases (filled in by actions.form_questions)
+NOTED: dict = {}
+
+
 class AskFormSlot(SyncAction):
     """Asks for one slot; back from another request, says which form it returns to."""
 
@@ -266,6 +283,15 @@ class AskFormSlot(SyncAction):
         if resuming and question:
             back = turn.fragment(f"utter_form_back_{form}")
             question = f"{back} {question}"
+        elif question and form in NOTED and not turn.slot(MISSES) and (
+                latest == "action_listen" or latest.startswith("action_start_")):
+            # What was understood so far, so the customer can see it before the question.
+            with ar_app().session() as session:
+                caller = caller_of(session, turn.tracker)
+                items = NOTED[form](session, caller, turn) if caller else []
+            if items:
+                noted = turn.fragment("utter_form_noted", items=", ".join(items))
+                question = f"{noted} {question}"
         if question:
             turn.dispatcher.utter_message(text=question)
         return []

@@ -4,6 +4,7 @@ from rasa_sdk import FormValidationAction
 
 from actions.base import Turn, ar_app
 from bot.conversation.identity import verify_by_knowledge
+from bot.conversation.message_values import means_cancel
 from bot.requests.form_answers import split_verification_answer
 
 LOCKED = "locked"
@@ -25,6 +26,16 @@ def _verify(turn: Turn, account_text: str, invoice_text: str) -> dict:
     return {"account_number": None, "verification_invoice": None}
 
 
+def _left(turn: Turn, text: str):
+    """"cancel"/"no" instead of an account number: leave verification (and the request)."""
+    intent = (turn.tracker.latest_message.get("intent") or {}).get("name")
+    if any(ch.isdigit() for ch in text) or not (means_cancel(text) or intent == "deny"):
+        return None
+    turn.say("utter_request_cancelled")
+    return {"account_number": None, "verification_invoice": None, "requested_slot": None,
+            "pending_request": None}
+
+
 class ValidateIdentityForm(FormValidationAction):
     def name(self) -> str:
         return "validate_identity_form"
@@ -32,6 +43,9 @@ class ValidateIdentityForm(FormValidationAction):
     def validate_account_number(self, value, dispatcher, tracker, domain):
         # The whole answer is read: account and invoice may come together, in any order;
         # "balance???" carries neither, so it is asked again.
+        left = _left(Turn(dispatcher, tracker, domain), str(value or ""))
+        if left is not None:
+            return left
         with ar_app().session() as session:
             account, rest = split_verification_answer(session, str(value or ""))
         if account is None:
@@ -41,5 +55,8 @@ class ValidateIdentityForm(FormValidationAction):
         return {"account_number": account}
 
     def validate_verification_invoice(self, value, dispatcher, tracker, domain):
+        left = _left(Turn(dispatcher, tracker, domain), str(value or ""))
+        if left is not None:
+            return left
         return _verify(Turn(dispatcher, tracker, domain), tracker.get_slot("account_number") or "",
                        str(value or ""))

@@ -18,7 +18,7 @@ from bot.conversation.parsing import WHOLE_BALANCE
 from bot.requests.form_answers import FORM_SLOTS
 from bot.requests.plans import PlanInputError, preview_payment_plan, request_payment_plan
 
-PLAN_SLOTS = FORM_SLOTS["payment_plan_form"] + (CONFIRMED,)
+PLAN_SLOTS = FORM_SLOTS["payment_plan_form"] + ("plan_invoices", CONFIRMED)
 
 
 class ActionStartPaymentPlan(StartFormAction):
@@ -54,6 +54,9 @@ class ValidatePaymentPlanForm(ListeningForm):
     def extract_plan_start_date(self, turn):
         return self.extract("plan_start_date", turn)
 
+    def extract_plan_invoices(self, turn):
+        return self.extract("plan_invoices", turn)
+
 
 def plan_terms(session, caller, turn):
     """The plan the slots describe, checked by the policy, nothing written."""
@@ -71,8 +74,15 @@ def schedule_text(turn, caller, instalments) -> str:
 
 
 def confirm_plan(session, caller, turn) -> None:
-    terms = plan_terms(session, caller, turn)
+    try:
+        terms = plan_terms(session, caller, turn)
+    except PlanInputError:  # nothing owed any more: say so rather than sum up
+        turn.say("utter_nothing_owed")
+        return
+    invoices = turn.slot("plan_invoices")
     turn.say("utter_confirm_plan", total=turn.money(terms.total, caller.currency),
+             invoices=turn.fragment("utter_plan_invoices_part", invoice_numbers=invoices)
+             if invoices else "",
              count=terms.count, start=turn.day(terms.start),
              schedule=schedule_text(turn, caller, terms.decision.instalments))
 

@@ -73,6 +73,8 @@ class ActionSubmitPromise(CallerAction):
         except PromiseInputError as refused:
             if refused.code == "date_beyond_horizon":
                 turn.say("utter_promise_date_too_far", latest=turn.day(refused.details["latest"]))
+            elif refused.code == "date_in_past":  # the day went by before the yes
+                turn.say("utter_date_invalid")
             else:
                 turn.say("utter_promise_amount_invalid",
                          balance=turn.money(caller_balance(session, caller), caller.currency))

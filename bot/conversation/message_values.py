@@ -185,7 +185,7 @@ _UNIT = (r"(?:(?:mont?h?ly|monthyl|equal|mensuales|mensuels?|mensuelles|monatlic
          r"mensualidades|meses|versements?|mensualites|echeances|fois|mois|raten|monatsraten|"
          r"zahlungen|monate[n]?|teilzahlungen|parcelas?|prestacoes|vezes|pagamentos?|"
          r"mensalidades)\b")
-_COUNT = re.compile(rf"\b(?P<n>{_SMALL})\s+{_UNIT}|\b(?:split|divide|spread|break)\w*\s+"
+_COUNT = re.compile(rf"\b(?P<n>{_SMALL})\s+{_UNIT}|\b(?P<n5>\d{{1,2}})\s?x\b|\b(?:split|divide|spread|break)\w*\s+"
                     rf"(?:it\s+|that\s+|this\s+|the \w+\s+)?(?:in|into|over)\s+(?P<n2>{_SMALL})\b"
                     rf"|\b(?:dividir|dividirlo|repartir|fraccionar)\w*\s+(?:en|em)\s+(?P<n3>{_SMALL})\b"
                     rf"|\b(?:aufteilen|verteilen)\s+(?:auf|in)\s+(?P<n4>{_SMALL})\b")
@@ -198,7 +198,11 @@ _WHOLE = re.compile(
     r"en su totalidad|todo lo que (?:debemos|debo|debe)|el total|completo|completa|todo|"
     r"tout le solde|le solde (?:total|complet)|la totalite|en totalite|l'integralite|"
     r"integralite|integralement|en entier|tout ce que (?:nous devons|je dois)|le total|tout|"
-    r"(?:den |die )?(?:gesamten?|ganzen?|vollen?|kompletten?) (?:saldo|betrag|summe|rechnung)|"
+    r"(?:den |die )?(?:gesamten?|ganzen?|vollen?|kompletten?|offenen?) (?:offenen? )?"
+    r"(?:saldo|betrag|summe|rechnung|rest)|restbetrag|"
+    r"(?:el |lo )?(?:saldo|importe) (?:pendiente|restante)|todo lo pendiente|"
+    r"le solde (?:restant|du)|tout ce qui reste|le reste|"
+    r"(?:o )?(?:saldo|valor) em aberto|tudo em aberto|"
     r"gesamtsaldo|gesamtbetrag|vollstandig|vollstaendig|komplett|alles|in voller hohe|"
     r"todo o saldo|o saldo (?:total|todo|integral)|saldo total|integral|integralmente|tudo|"
     r"o total|o valor total|a totalidade|na totalidade)\b")
@@ -312,7 +316,8 @@ def find_values(text: str, today: date, language: str = "en",
     for pattern, resolve in _RELATIVE_PHRASES:
         found.dates += masked.claim(re.compile(pattern.pattern, re.I),
                                     lambda m, r=resolve: r(today))
-    counts = masked.claim(_COUNT, lambda m: _small(m["n"] or m["n2"] or m["n3"] or m["n4"]))
+    counts = masked.claim(_COUNT, lambda m: _small(
+        m["n"] or m["n2"] or m["n3"] or m["n4"] or m["n5"]))
     found.count = counts[0] if counts else None
     found.whole = bool(masked.claim(_WHOLE, lambda m: True))
     found.bare_numbers = masked.claim(re.compile(rf"(?<![\w.,])(?P<n>\d{{1,6}}|{_PLAIN_WORD_NUMBER})"

@@ -37,7 +37,7 @@ FORM_SLOTS = {
     "contact_preference_form": ("preference_field", "preference_value"),
 }
 # Slots a form keeps when the message carries them but never asks for.
-OPTIONAL_SLOTS = {"promise_form": ("promise_invoice",)}
+OPTIONAL_SLOTS = {"promise_form": ("promise_invoice",), "payment_plan_form": ("plan_invoices",)}
 
 
 @dataclass
@@ -74,9 +74,9 @@ def _invoices_named(session: Session, caller: Caller, text: str
                 found.append(invoice)
             words.append(token)
             continue
-        at = text.find(token)
-        if unknown is None and " " not in token and at >= 0 and (
-                _INVOICE_WORD.search(text[:at]) or re.match(r"(?i)(inv|f|fa|rg)[-#]?\d", token)):
+        alone = re.search(r"(?<![\w/-])#?" + re.escape(token) + r"(?![\w/-])", text)
+        if unknown is None and alone and (_INVOICE_WORD.search(text[:alone.start()])
+                                          or re.match(r"(?i)(inv|f|fa|rg)[-#]?\d", token)):
             unknown = token
     # "invoice 4471": the word naming an invoice is not left over either.
     words += [m.group(0) for m in re.finditer(
@@ -140,8 +140,14 @@ def _day_of_month(number: int, today: date) -> Optional[date]:
 def _read_plan(reading, values, invoices, session, caller, today, requested, slots, _h):
     balance = _balance(session, caller, today)
     bare = _bare_only(values)
+    if invoices:
+        # A plan for named invoices is for what is still open on them.
+        reading.values["plan_invoices"] = ", ".join(i.invoice_number for i in invoices)
     if values.amounts:
         _amount_within(reading, "plan_amount", values.amounts[0], balance, "amount_above_balance")
+    elif invoices:
+        _amount_within(reading, "plan_amount", sum(open_amount(i) for i in invoices), balance,
+                       "nothing_owed")
     elif values.whole:
         reading.values["plan_amount"] = WHOLE_BALANCE
     elif requested == "plan_amount" and bare is not None:
@@ -197,11 +203,12 @@ def _read_dispute(reading, values, invoices, session, caller, today, requested, 
     if invoice is None and slots.get("dispute_invoice"):
         invoice = find_invoice(session, caller, slots["dispute_invoice"])
     bare = _bare_only(values)
+    # "1,25 € agreed, 1,40 € billed: 600,00 € too much": the disputed sum comes last.
     amounts = [a for a in values.amounts if invoice is None or a != invoice.amount] \
         or values.amounts
     if amounts:
-        limit = invoice.amount if invoice is not None else amounts[0]
-        _amount_within(reading, "disputed_amount", amounts[0], limit, "amount_above_invoice")
+        limit = invoice.amount if invoice is not None else amounts[-1]
+        _amount_within(reading, "disputed_amount", amounts[-1], limit, "amount_above_invoice")
     elif values.whole:
         reading.values["disputed_amount"] = WHOLE_INVOICE
     elif requested == "disputed_amount" and bare is not None and invoice is not None:
@@ -226,11 +233,18 @@ _CHANNEL_WORDS = {
     "email": r"\be-?mail\b|\bcorreo\b|\bcourriel\b|\bmail\b",
     "slack": r"\bslack\b",
 }
-_CHANNEL_CUE = re.compile(r"\b(by|via|on|over|through|per|por|par|pelo|pela|uber|instead|use|"
-                          r"from now on|switch\w*|change\w*|move|cambi\w*|changer|wechs\w*|"
-                          r"mudar|trocar|usar|utiliser|nutzen|benutzen|"
-                          r"prefer\w*|rather|preferi\w*|lieber|plutot|en vez|au lieu|statt|"
-                          r"em vez|contact|reach|send|write|message|canal|channel|kanal)\b")
+
+
+_NEW_CONTACT = re.compile(
+    r"\b(new|another|second|extra) (ap |accounts payable )?(contact|person|colleague)|\badd\b|"
+    r"nuevo contacto|otro contacto|agregar|anadir|nouveau contact|autre contact|ajouter|"
+    r"neue[nr]? (kontakt|ansprechpartner)|hinzufugen|novo contato|outro contato|adicionar|incluir")
+_CHANNEL_CUE = re.compile(
+    r"\b(by|via|through|over|per|por|par|pelo|pela|uber|instead|rather|prefer\w*|use|using|"
+    r"switch\w*|from now on|en vez|au lieu|plutot|statt|lieber|em vez|preferi\w*|usar|utiliser|"
+    r"nutzen|benutzen|contact (me|us)|reach (me|us)|message (me|us)|text (me|us)|canal|channel|"
+    r"kanal)\b")
+_ADDRESS = re.compile(r"\b(address|direcci|adresse|endere|correo electr|e-?mail (address|adress))")
 
 
 def _read_contact(reading, values, invoices, session, caller, today, requested, slots, _h):
@@ -245,11 +259,12 @@ def _read_contact(reading, values, invoices, session, caller, today, requested, 
     language = language_named_in(text)
     channel = next((name for name, pattern in _CHANNEL_WORDS.items()
                     if re.search(pattern, folded)), None)
-    named_field = field_from_text(text) if requested != "preference_value" or not field_now \
-        else None
+    named = field_from_text(text)
+    if named == "new_contact" and not _NEW_CONTACT.search(folded):
+        named = None  # "the new one is ..." is a new value, not a new contact
     if requested == "preference_field" and text.isdigit():
-        named_field = field_from_text(text)
-    if named_field == "new_contact" or field_now == "new_contact":
+        named = field_from_text(text)
+    if named == "new_contact" or field_now == "new_contact":
         reading.values["preference_field"] = "new_contact"
         if email or phone:
             try:
@@ -258,18 +273,19 @@ def _read_contact(reading, values, invoices, session, caller, today, requested, 
             except ContactInputError:
                 reading.refusals.append(Refusal("preference_value", "new_contact_incomplete"))
         return
-    if email and field_now in (None, "email"):
+    wants_channel = channel and _CHANNEL_CUE.search(folded) and not _ADDRESS.search(folded)
+    if email:
         reading.values.update(preference_field="email", preference_value=email)
-    elif phone and field_now in (None, "phone"):
+    elif phone:
         reading.values.update(preference_field="phone", preference_value=phone)
-    elif language and field_now in (None, "language"):
+    elif language and field_now in (None, "language") and (named in (None, "language")):
         reading.values.update(preference_field="language", preference_value=language)
-    elif channel and field_now in (None, "channel") and (
-            _CHANNEL_CUE.search(folded) or field_now == "channel" or len(folded.split()) <= 2):
-        if channel in CONTACT_CHANNELS:
-            reading.values.update(preference_field="channel", preference_value=channel)
-    elif named_field and not field_now:
-        reading.values["preference_field"] = named_field
+    elif wants_channel and channel in CONTACT_CHANNELS and field_now in (None, "channel"):
+        reading.values.update(preference_field="channel", preference_value=channel)
+    elif named and (not field_now or requested == "preference_field"):
+        reading.values["preference_field"] = named
+    elif channel and field_now == "channel" and channel in CONTACT_CHANNELS:
+        reading.values["preference_value"] = channel
     elif field_now and requested == "preference_value" and text:
         try:
             normalise_preference(field_now, text)
@@ -293,3 +309,39 @@ def split_verification_answer(session: Session, text: str) -> tuple[Optional[str
     account = next((w for w in words if w.upper() in known), words[0])
     rest = [w for w in words if w != account]
     return account, " ".join(rest)
+
+
+_FORM_WORDS = {
+    "payment_plan_form": r"payment plan|\bplan\b|instal?l?ments?|\bsplit\b|spread|\bparcel\w*|"
+                         r"plan de pagos|cuotas|fraccionar|aplazar|echeancier|etaler|mensualit|"
+                         r"ratenzahlung|\braten\b|ratenplan|teilzahlung|\d+\s?x\b|prestac",
+    "dispute_form": r"disput|query on|contest|\bwrong\b|incorrect|overcharg|\bshort\b|damag|"
+                    r"reclam|disputa|litige|reklam|beanstand|falsch|errad|equivocad|erron",
+    "promise_form": r"promis|will pay|we'll pay|going to pay|payment date|pagaremos|vamos a pagar|"
+                    r"paierons|allons payer|payerons|zahlungstermin|zahlungszusage|werden\b.*\bzahlen|"
+                    r"zahlen (am|bis|nachst)|vamos pagar|promesa|promesse|promessa",
+    "contact_preference_form": r"@|e-?mail|correo|courriel|whats ?app|\bsms\b|idioma|langue|"
+                               r"sprache|lingua|telefon|phone|contact (me|us)",
+}
+
+
+_NOT_PAYING = re.compile(r"\b(no|not|won't|will not|cannot|can't|ne|nicht|nao|never|jamais|nunca)"
+                         r"\s+(\w+\s+){0,2}(pay|pag|paier|paye|zahl|regl|quit)\w*")
+
+
+def forms_named_in(text: str) -> list[str]:
+    """The forms the words of text ask for ("won't pay it, it arrived broken" is a dispute)."""
+    folded = _NOT_PAYING.sub(" ", fold(text))
+    named = [name for name, words in _FORM_WORDS.items() if re.search(words, folded)]
+    if reason_from_text(text) not in (None, "other") and "dispute_form" not in named:
+        named.append("dispute_form")
+    return named
+
+
+def form_named_in(text: str, form: str) -> Optional[str]:
+    """Another form the words of text clearly ask for, when none of them ask for `form`
+    (the intent model misread "paymnt plan on 81234" as a dispute)."""
+    named = forms_named_in(text)
+    if form in named or len(named) != 1:
+        return None
+    return named[0]

@@ -308,3 +308,23 @@ def test_email_already_on_file_for_a_colleague_is_refused_clearly(ledger):
     assert "already on file for another contact" in said[0]
     with ledger.session() as session:
         assert session.get(Contact, 1).email == "jane.doe@acme.example"
+
+
+def test_a_plan_for_one_invoice_is_for_what_is_open_on_it():
+    _, slots = fill(ValidatePaymentPlanForm(), "Can INV-2026-0142 go on a plan? 2 monthly payments "
+                    "from the 10th of december", {"requested_slot": "plan_amount"},
+                    "request_payment_plan")
+    assert slots["plan_amount"] == "2150.00" and slots["plan_invoices"] == "INV-2026-0142"
+    assert slots["plan_instalments"] == "2" and slots["plan_start_date"] == "2026-12-10"
+
+
+def test_changing_the_email_is_the_address_not_the_channel():
+    _, slots = fill(ValidateContactPreferenceForm(), "quiero cambiar el correo a donde nos "
+                    "mandan las facturas", {"requested_slot": "preference_field"})
+    assert slots["preference_field"] == "email" and "preference_value" not in slots
+    _, slots = fill(ValidateContactPreferenceForm(), "el nuevo es pagos@acme.example",
+                    {"requested_slot": "preference_value", "preference_field": "email"})
+    assert slots.get("preference_value") == "pagos@acme.example"
+    _, slots = fill(ValidateContactPreferenceForm(), "please use WhatsApp from now on",
+                    {"requested_slot": "preference_field"})
+    assert (slots["preference_field"], slots["preference_value"]) == ("channel", "whatsapp")

@@ -165,7 +165,7 @@ class Servers:
             return json.load(response)
 
     def bot_texts_since_last_user(self, sender: str) -> list[str]:
-        events = self.api(f"/conversations/{urllib.parse.quote(sender, safe='')}/tracker")["events"]
+        events = self.api(f"/conversations/{urllib.parse.quote(sender, safe='+:')}/tracker")["events"]
         texts: list[str] = []
         for event in reversed(events):
             if event.get("event") == "user":
@@ -176,11 +176,11 @@ class Servers:
 
     def forget(self, sender: str) -> None:
         """A fresh tracker for a sender a previous conversation used."""
-        self.api(f"/conversations/{urllib.parse.quote(sender, safe='')}/tracker/events",
+        self.api(f"/conversations/{urllib.parse.quote(sender, safe='+:')}/tracker/events",
                  [{"event": "restart"}])
 
     def expire_session(self, sender: str) -> None:
-        self.api(f"/conversations/{urllib.parse.quote(sender, safe='')}/execute",
+        self.api(f"/conversations/{urllib.parse.quote(sender, safe='+:')}/execute",
                  {"name": "action_session_start"})
 
 
