@@ -15,10 +15,15 @@ from bot.conversation import formatting
 from bot.conversation.identity import Caller, find_invoice, identify
 from bot.conversation.parsing import invoice_tokens
 from bot.languages import DEFAULT_LANGUAGE
+from bot.requests.more_questions import answer_order
 from bot.ledger.models import Invoice
 from bot.runtime.app import ARApp
 
 _app: Optional[ARApp] = None
+# The questions one message may ask together, and the actions that answer them.
+ANSWERS = {"ask_balance": "action_tell_balance", "ask_invoice_status": "action_tell_invoice_status",
+           "ask_payment_status": "action_tell_payment_status",
+           "request_statement": "action_send_statement"}
 
 
 def ar_app() -> ARApp:
@@ -127,7 +132,21 @@ class CallerAction(SyncAction):
             caller = caller_of(session, turn.tracker)
             if caller is None:
                 return ask_to_verify(turn, self.name())
-            return self.answer(session, caller, turn) or []
+            events = self.answer(session, caller, turn) or []
+            if any(event.get("event") == "followup" for event in events):
+                return events
+            return events + self.next_question(turn)
+
+    def next_question(self, turn: Turn) -> list[EventType]:
+        """Another question the same message asked, answered next (outside forms)."""
+        message = turn.tracker.latest_message or {}
+        first = (message.get("intent") or {}).get("name")
+        if first not in ANSWERS or (turn.tracker.active_loop or {}).get("name"):
+            return []
+        order = [ANSWERS[q] for q in answer_order(first, message.get("text") or "")]
+        if self.name() not in order or order.index(self.name()) + 1 >= len(order):
+            return []
+        return [FollowupAction(order[order.index(self.name()) + 1])]
 
     @abstractmethod
     def answer(self, session: Session, caller: Caller, turn: Turn
