@@ -320,6 +320,8 @@ def find_values(text: str, today: date, language: str = "en",
         m["n"] or m["n2"] or m["n3"] or m["n4"] or m["n5"]))
     found.count = counts[0] if counts else None
     found.whole = bool(masked.claim(_WHOLE, lambda m: True))
+    if re.fullmatch(r"\W*(all|the lot|toda|tous|alle|total|entier|gesamt)\W*", masked.text):
+        found.whole, masked.text = True, ""  # "all" as the whole answer
     found.bare_numbers = masked.claim(re.compile(rf"(?<![\w.,])(?P<n>\d{{1,6}}|{_PLAIN_WORD_NUMBER})"
                                                  rf"(?![\w]|[.,]\d)"),
                                       lambda m: _small(m["n"]) if not m["n"].isdigit()
