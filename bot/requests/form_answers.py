@@ -180,8 +180,10 @@ def _read_promise(reading, values, invoices, session, caller, today, requested, 
     if values.amounts:
         _amount_within(reading, "promise_amount", values.amounts[0], limit,
                        "amount_above_balance")
-    elif values.whole or (invoices and requested == "promise_amount" and not values.dates):
-        whole = open_amount(invoice) if invoice is not None else limit
+    elif values.whole or (invoices and not (requested == "promise_amount" and bare)):
+        # "we'll pay invoice 4471 on friday": what is open on the invoices it names.
+        whole = sum(open_amount(i) for i in invoices) if invoices else (
+            open_amount(invoice) if invoice is not None else limit)
         _amount_within(reading, "promise_amount", whole, limit, "nothing_owed")
     elif requested == "promise_amount" and bare is not None:
         _amount_within(reading, "promise_amount", Decimal(bare).quantize(Decimal("0.01")),
