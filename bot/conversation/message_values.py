@@ -181,7 +181,9 @@ _DATE_PATTERNS = [
 ]
 
 _UNIT = (r"(?:(?:mont?h?ly|monthyl|equal|mensuales|mensuels?|mensuelles|monatliche[n]?|mensais|iguales|"
-         r"iguais)\s+)?(?:payme?n?t?s?|paym\w+|payem\w+|instal\w*|install\w*|months?|parts?|cuotas?|pagos?|plazos?|"
+         r"iguais)\s+)?(?:payme?n?t?s?|paym\w+|payem\w+|pymn?ts?|pmts?|instal\w*|install\w*|months?|"
+         r"parts?|cuot\w*|pagos?|plaz\w*|versem\w*|versm\w*|mensualit\w*|rate?n\b|zahlung\w*|"
+         r"monatsrat\w*|parcel\w*|prest\w*|"
          r"mensualidades|meses|versements?|mensualites|echeances|fois|mois|raten|monatsraten|"
          r"zahlungen|monate[n]?|teilzahlungen|parcelas?|prestacoes|vezes|pagamentos?|"
          r"mensalidades)\b")
