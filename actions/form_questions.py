@@ -7,7 +7,7 @@ from actions.disputes import confirm_dispute
 from datetime import date
 from decimal import Decimal
 
-from actions.forms import CONFIRMED, NOTED, AskFormSlot, ask_action
+from actions.forms import CONFIRMED, NOTED, AskFormSlot, ask_action, resumes_after_aside
 from bot.conversation.parsing import WHOLE_BALANCE
 from actions.plans import confirm_plan
 from actions.promises import confirm_promise
@@ -82,6 +82,8 @@ class ActionAskFormConfirmed(AskFormSlot):
 
     def run_sync(self, turn):
         form = (turn.tracker.active_loop or {}).get("name") or ""
+        if resumes_after_aside(turn.tracker):
+            turn.dispatcher.utter_message(text=turn.fragment(f"utter_form_back_{form}"))
         with ar_app().session() as session:
             caller = caller_of(session, turn.tracker)
             if caller is not None and form in SUMMARIES:

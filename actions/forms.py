@@ -121,6 +121,14 @@ def action_before_form(tracker) -> str:
     return ""
 
 
+def resumes_after_aside(tracker) -> bool:
+    """Whether the form is back after answering another request (not after a message)."""
+    form = (tracker.active_loop or {}).get("name")
+    latest = action_before_form(tracker)
+    return bool(form) and latest not in ("action_listen", form, "action_resume_request") \
+        and not latest.startswith("action_start_")
+
+
 def _cancelled(turn: Turn, response: str = "utter_request_cancelled") -> list:
     turn.say(response)
     return clear(*ALL_FORM_SLOTS) + [SlotSet("requested_slot", None)]
@@ -278,8 +286,7 @@ class AskFormSlot(SyncAction):
         form = (turn.tracker.active_loop or {}).get("name") or ""
         question = self.question(turn, form)
         latest = action_before_form(turn.tracker)
-        resuming = form and latest not in ("action_listen", form, "action_resume_request") \
-            and not latest.startswith("action_start_")
+        resuming = resumes_after_aside(turn.tracker)
         if resuming and question:
             back = turn.fragment(f"utter_form_back_{form}")
             question = f"{back} {question}"
