@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test train validate clean system-packages
+.PHONY: run test train validate conversations clean system-packages
 
 $(STAMP): requirements.txt constraints.txt
 	@test -x $(PY) || { \
@@ -30,6 +30,9 @@ train: $(STAMP)
 
 validate: $(STAMP)
 	$(PY) -m rasa data validate --fail-on-warnings
+
+conversations: $(STAMP)
+	$(PY) -m tests.conversations
 
 clean:
 	rm -rf var models .pytest_cache

@@ -16,10 +16,15 @@ from bot.conversation.identity import Caller, find_invoice, identify
 from bot.conversation.parsing import invoice_tokens
 from bot.conversation.references import Named, name_references
 from bot.languages import DEFAULT_LANGUAGE
+from bot.requests.more_questions import answer_order
 from bot.ledger.models import Invoice
 from bot.runtime.app import ARApp
 
 _app: Optional[ARApp] = None
+# The questions one message may ask together, and the actions that answer them.
+ANSWERS = {"ask_balance": "action_tell_balance", "ask_invoice_status": "action_tell_invoice_status",
+           "ask_payment_status": "action_tell_payment_status",
+           "request_statement": "action_send_statement"}
 
 
 def ar_app() -> ARApp:
@@ -42,6 +47,7 @@ class Turn:
     def __init__(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict):
         self.dispatcher, self.tracker, self.domain = dispatcher, tracker, domain
         self.language = tracker.get_slot("language") or DEFAULT_LANGUAGE
+        self.reading = None  # a form's reading of this turn's message
 
     def say(self, response: str, **values: Any) -> None:
         self.dispatcher.utter_message(response=response, **values)
@@ -96,7 +102,9 @@ def ask_to_verify(turn: Turn, resume: str, keep_message: bool = False) -> list[E
     if keep_message and invoice_tokens(message) and (
             not named or named not in invoice_tokens(message)):
         named = message[:200]
+    # The whole request is kept too: a form opened after verification reads it whole.
     return [SlotSet("pending_request", resume), SlotSet("pending_invoice", named),
+            SlotSet("pending_text", message[:1000]),
             FollowupAction("identity_form")]
 
 
@@ -115,13 +123,20 @@ def named_in_request(session: Session, caller: Caller, turn: Turn) -> tuple[Name
 class SyncAction(Action, metaclass=ABCMeta):
     """An action whose work is plain blocking Python (the database), run off the event loop."""
 
+    # An answer given in the middle of a form goes back to the form after it.
+    resumes_form = False
+
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         events = await asyncio.to_thread(self.run_sync, Turn(dispatcher, tracker, domain))
         if not any(event.get("event") == "followup" for event in events):
             # The answer ends the turn, however the action was reached: a rule, or a
             # FollowupAction after verification that no rule or story can foresee.
-            events.append(FollowupAction("action_listen"))
+            # Asked in the middle of a form, the answer hands back to the form.
+            loop = (tracker.active_loop or {}).get("name")
+            leaves_loop = any(event.get("event") == "active_loop" for event in events)
+            resume = self.resumes_form and loop and not leaves_loop
+            events.append(FollowupAction(loop if resume else "action_listen"))
         return events
 
     @abstractmethod
@@ -134,13 +149,28 @@ class CallerAction(SyncAction):
 
     # It reads the invoices and payments the request names (named_in_request).
     names_records = False
+    resumes_form = True
 
     def run_sync(self, turn: Turn) -> list[EventType]:
         with ar_app().session() as session:
             caller = caller_of(session, turn.tracker)
             if caller is None:
                 return ask_to_verify(turn, self.name(), keep_message=self.names_records)
-            return self.answer(session, caller, turn) or []
+            events = self.answer(session, caller, turn) or []
+            if any(event.get("event") == "followup" for event in events):
+                return events
+            return events + self.next_question(turn)
+
+    def next_question(self, turn: Turn) -> list[EventType]:
+        """Another question the same message asked, answered next (outside forms)."""
+        message = turn.tracker.latest_message or {}
+        first = (message.get("intent") or {}).get("name")
+        if first not in ANSWERS or (turn.tracker.active_loop or {}).get("name"):
+            return []
+        order = [ANSWERS[q] for q in answer_order(first, message.get("text") or "")]
+        if self.name() not in order or order.index(self.name()) + 1 >= len(order):
+            return []
+        return [FollowupAction(order[order.index(self.name()) + 1])]
 
     @abstractmethod
     def answer(self, session: Session, caller: Caller, turn: Turn

@@ -1,73 +1,57 @@
-"""Contact preferences: what to change, then the new value; new contacts wait for AR."""
+"""Contact preferences: what to change and the new value read from any message, a summary
+the customer confirms, then the change (new contacts wait for AR)."""
 
 from rasa_sdk.events import SlotSet
 
-from actions.base import CallerAction, SyncAction
-from actions.forms import CallerFormValidation, StartFormAction, clear
-from bot.requests.contacts import (
-    ContactInputError,
-    field_from_text,
-    normalise_preference,
-    update_contact_preference,
-)
+from actions.base import CallerAction
+from actions.forms import CONFIRMED, AskFormSlot, ListeningForm, StartFormAction, clear
+from bot.requests.contacts import ContactInputError, normalise_preference, update_contact_preference
+from bot.requests.form_answers import FORM_SLOTS
 
-PREFERENCE_SLOTS = ("preference_field", "preference_value")
-FIELD_OF_ENTITY = {"channel": "channel", "email": "email", "language": "language"}
+PREFERENCE_SLOTS = FORM_SLOTS["contact_preference_form"] + (CONFIRMED,)
 
 
 class ActionStartContactPreference(StartFormAction):
-    """Opens the form with whatever the customer already said ("text me instead")."""
-
     def name(self) -> str:
         return "action_start_contact_preference"
 
     form_name = "contact_preference_form"
 
-    def answer(self, session, caller, turn):
-        events = []
-        for entity, field in FIELD_OF_ENTITY.items():
-            value = turn.entity(entity)
-            if value:
-                events = [SlotSet("preference_field", field), SlotSet("preference_value", value)]
-                break
-        return events + super().answer(session, caller, turn)
 
+class ActionAskPreferenceValue(AskFormSlot):
+    slot = "preference_value"
 
-class ActionAskPreferenceValue(SyncAction):
-    def name(self) -> str:
-        return "action_ask_preference_value"
-
-    def run_sync(self, turn):
+    def question(self, turn, form):
         field = turn.slot("preference_field") or ""
-        turn.say(f"utter_ask_preference_value_{field}" if field else "utter_ask_preference_value")
-        return []
+        return turn.fragment(f"utter_ask_preference_value_{field}" if field
+                             else "utter_ask_preference_value")
 
 
-class ValidateContactPreferenceForm(CallerFormValidation):
+class ValidateContactPreferenceForm(ListeningForm):
     def name(self) -> str:
         return "validate_contact_preference_form"
 
-    def validate_preference_field(self, value, dispatcher, tracker, domain):
-        def field(session, caller, turn, text):
-            found = field_from_text(text)
-            if found is None:
-                turn.say("utter_ask_preference_field")
-            return found
+    def extract_preference_field(self, turn):
+        return self.extract("preference_field", turn)
 
-        return self.check(tracker, dispatcher, domain, "preference_field", value, field)
+    def extract_preference_value(self, turn):
+        return self.extract("preference_value", turn)
 
-    def validate_preference_value(self, value, dispatcher, tracker, domain):
-        def checked(session, caller, turn, text):
-            field = tracker.get_slot("preference_field") or ""
-            try:
-                normalise_preference(field, text)
-            except ContactInputError:
-                turn.say("utter_preference_value_invalid",
-                         hint=turn.fragment(f"utter_ask_preference_value_{field}"))
-                return None
-            return text
 
-        return self.check(tracker, dispatcher, domain, "preference_value", value, checked)
+def _shown(turn, field: str, value: str) -> str:
+    if field == "language":
+        return turn.fragment(f"utter_language_name_{value}")
+    if field == "channel":
+        return turn.fragment(f"utter_channel_name_{value}")
+    return value.replace("|", " ").strip()
+
+
+def confirm_contact_change(session, caller, turn) -> None:
+    field = turn.slot("preference_field")
+    value = normalise_preference(field, turn.slot("preference_value") or "")
+    turn.say("utter_confirm_contact_change",
+             field=turn.fragment(f"utter_preference_field_{field}"),
+             value=_shown(turn, field, value))
 
 
 class ActionSubmitContactPreference(CallerAction):
@@ -75,6 +59,8 @@ class ActionSubmitContactPreference(CallerAction):
         return "action_submit_contact_preference"
 
     def answer(self, session, caller, turn):
+        if turn.slot(CONFIRMED) != "yes":
+            return clear(*PREFERENCE_SLOTS)  # cancelled: nothing is recorded
         field = turn.slot("preference_field")
         try:
             change = update_contact_preference(session, caller, field,
@@ -87,15 +73,13 @@ class ActionSubmitContactPreference(CallerAction):
                          hint=turn.fragment(f"utter_ask_preference_value_{field}"))
             return clear(*PREFERENCE_SLOTS)
         events = clear(*PREFERENCE_SLOTS)
-        shown = change.new_value.replace("|", " ").strip()
+        shown = _shown(turn, field, change.new_value)
         if field == "language":
             # The conversation speaks the language chosen from this very answer on,
             # whether the stored preference applies now or waits for AR.
             turn.language = change.new_value
             events.append(SlotSet("language", change.new_value))
             shown = turn.fragment(f"utter_language_name_{change.new_value}")
-        elif field == "channel":
-            shown = turn.fragment(f"utter_channel_name_{change.new_value}")
         response = "utter_preference_applied" if change.status == "applied" \
             else "utter_preference_pending"
         turn.say_now(response, field=turn.fragment(f"utter_preference_field_{field}"),

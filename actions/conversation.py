@@ -4,15 +4,12 @@ and what to do when the assistant did not understand."""
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 
 from actions.base import SyncAction, ar_app, caller_of
-from actions.contacts import PREFERENCE_SLOTS
-from actions.disputes import DISPUTE_SLOTS
-from actions.plans import PLAN_SLOTS
-from actions.promises import PROMISE_SLOTS
+from actions.forms import ALL_FORM_SLOTS
 from bot.requests.handoffs import request_handoff
 
 IDENTITY_SLOTS = ("account_number", "verification_invoice")
-FORM_SLOTS = (IDENTITY_SLOTS + PLAN_SLOTS + DISPUTE_SLOTS + PROMISE_SLOTS + PREFERENCE_SLOTS
-              + ("pending_request", "pending_invoice", "requested_slot"))
+FORM_SLOTS = (IDENTITY_SLOTS + ALL_FORM_SLOTS
+              + ("pending_request", "pending_invoice", "pending_text", "requested_slot"))
 MISSES_BEFORE_OFFERING_A_PERSON = 2
 
 

@@ -1,13 +1,15 @@
-"""Disputes: which invoice, why, how much, what happened; then a reference and a hold."""
+"""Disputes: invoice, reason, amount and what happened read from any message, a summary
+the customer confirms, then a reference and a collections hold."""
+
+from decimal import Decimal
 
 from actions.base import CallerAction
-from actions.forms import CallerFormValidation, StartFormAction, clear
+from actions.forms import CONFIRMED, ListeningForm, StartFormAction, clear
 from bot.conversation.identity import find_invoice
-from bot.conversation.parsing import means_whole_balance, parse_amount
-from bot.requests.disputes import DisputeInputError, open_dispute, reason_from_text
+from bot.requests.disputes import DisputeInputError, open_dispute
+from bot.requests.form_answers import FORM_SLOTS, WHOLE_INVOICE
 
-DISPUTE_SLOTS = ("dispute_invoice", "dispute_reason", "disputed_amount", "dispute_description")
-ALL = "all"
+DISPUTE_SLOTS = FORM_SLOTS["dispute_form"] + (CONFIRMED,)
 
 
 class ActionStartDispute(StartFormAction):
@@ -17,48 +19,34 @@ class ActionStartDispute(StartFormAction):
     form_name = "dispute_form"
 
 
-class ValidateDisputeForm(CallerFormValidation):
+class ValidateDisputeForm(ListeningForm):
     def name(self) -> str:
         return "validate_dispute_form"
 
-    def validate_dispute_invoice(self, value, dispatcher, tracker, domain):
-        def invoice(session, caller, turn, text):
-            found = find_invoice(session, caller, text)
-            if found is None:
-                turn.say("utter_invoice_not_found", invoice_number=text[:40])
-                return None
-            return found.invoice_number
+    def extract_dispute_invoice(self, turn):
+        return self.extract("dispute_invoice", turn)
 
-        return self.check(tracker, dispatcher, domain, "dispute_invoice", value, invoice)
+    def extract_dispute_reason(self, turn):
+        return self.extract("dispute_reason", turn)
 
-    def validate_dispute_reason(self, value, dispatcher, tracker, domain):
-        def reason(session, caller, turn, text):
-            found = reason_from_text(text)
-            if found is None:
-                turn.say("utter_ask_dispute_reason")
-            return found
+    def extract_disputed_amount(self, turn):
+        return self.extract("disputed_amount", turn)
 
-        return self.check(tracker, dispatcher, domain, "dispute_reason", value, reason)
+    def extract_dispute_description(self, turn):
+        return self.extract("dispute_description", turn)
 
-    def validate_disputed_amount(self, value, dispatcher, tracker, domain):
-        def amount(session, caller, turn, text):
-            invoice = find_invoice(session, caller, tracker.get_slot("dispute_invoice") or "")
-            if invoice is None:
-                return None
-            if means_whole_balance(text):
-                return ALL
-            parsed = parse_amount(text, turn.language)
-            if parsed is None or parsed <= 0 or parsed > invoice.amount:
-                turn.say("utter_disputed_amount_invalid",
-                         invoice_amount=turn.money(invoice.amount, invoice.currency))
-                return None
-            return str(parsed)
 
-        return self.check(tracker, dispatcher, domain, "disputed_amount", value, amount)
+def _disputed(turn, invoice):
+    amount = turn.slot("disputed_amount") or WHOLE_INVOICE
+    return None if amount == WHOLE_INVOICE else Decimal(amount)
 
-    def validate_dispute_description(self, value, dispatcher, tracker, domain):
-        return self.check(tracker, dispatcher, domain, "dispute_description", value,
-                          lambda session, caller, turn, text: text or None)
+
+def confirm_dispute(session, caller, turn) -> None:
+    invoice = find_invoice(session, caller, turn.slot("dispute_invoice") or "")
+    amount = _disputed(turn, invoice)
+    turn.say("utter_confirm_dispute", invoice_number=invoice.invoice_number,
+             amount=turn.money(invoice.amount if amount is None else amount, invoice.currency),
+             reason=turn.fragment(f"utter_dispute_reason_{turn.slot('dispute_reason')}"))
 
 
 class ActionSubmitDispute(CallerAction):
@@ -66,17 +54,17 @@ class ActionSubmitDispute(CallerAction):
         return "action_submit_dispute"
 
     def answer(self, session, caller, turn):
+        if turn.slot(CONFIRMED) != "yes":
+            return clear(*DISPUTE_SLOTS)  # cancelled: nothing is recorded
         invoice = find_invoice(session, caller, turn.slot("dispute_invoice") or "")
         if invoice is None:
             turn.say("utter_invoice_not_found", invoice_number=turn.slot("dispute_invoice"))
             return clear(*DISPUTE_SLOTS)
-        amount_text = turn.slot("disputed_amount") or ALL
-        reason = reason_from_text(turn.slot("dispute_reason")) or "other"
+        reason = turn.slot("dispute_reason") or "other"
         try:
-            dispute, created = open_dispute(
-                session, caller, invoice, reason,
-                None if amount_text == ALL else parse_amount(amount_text, turn.language),
-                turn.slot("dispute_description") or "")
+            dispute, created = open_dispute(session, caller, invoice, reason,
+                                            _disputed(turn, invoice),
+                                            turn.slot("dispute_description") or "")
         except DisputeInputError:
             turn.say("utter_disputed_amount_invalid",
                      invoice_amount=turn.money(invoice.amount, invoice.currency))

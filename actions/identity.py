@@ -1,11 +1,11 @@
 """Verification for senders the channel does not vouch for (web chat, REST)."""
 
-import re
-
 from rasa_sdk import FormValidationAction
 
 from actions.base import Turn, ar_app
 from bot.conversation.identity import verify_by_knowledge
+from bot.conversation.message_values import means_cancel
+from bot.requests.form_answers import split_verification_answer
 
 LOCKED = "locked"
 
@@ -26,22 +26,37 @@ def _verify(turn: Turn, account_text: str, invoice_text: str) -> dict:
     return {"account_number": None, "verification_invoice": None}
 
 
+def _left(turn: Turn, text: str):
+    """"cancel"/"no" instead of an account number: leave verification (and the request)."""
+    intent = (turn.tracker.latest_message.get("intent") or {}).get("name")
+    if any(ch.isdigit() for ch in text) or not (means_cancel(text) or intent == "deny"):
+        return None
+    turn.say("utter_request_cancelled")
+    return {"account_number": None, "verification_invoice": None, "requested_slot": None,
+            "pending_request": None}
+
+
 class ValidateIdentityForm(FormValidationAction):
     def name(self) -> str:
         return "validate_identity_form"
 
     def validate_account_number(self, value, dispatcher, tracker, domain):
-        # Account numbers carry digits; "balance???" is not one, so ask again.
-        words = re.findall(r"[\w#/.-]+", str(value or ""))
-        while words and not any(ch.isdigit() for ch in words[0]):
-            words.pop(0)
-        if not words:
+        # The whole answer is read: account and invoice may come together, in any order;
+        # "balance???" carries neither, so it is asked again.
+        left = _left(Turn(dispatcher, tracker, domain), str(value or ""))
+        if left is not None:
+            return left
+        with ar_app().session() as session:
+            account, rest = split_verification_answer(session, str(value or ""))
+        if account is None:
             return {"account_number": None}
-        if len(words) > 1 and any(ch.isdigit() for ch in "".join(words[1:])):
-            # "ACME-001 INV-2026-0101": both answers in one message.
-            return _verify(Turn(dispatcher, tracker, domain), words[0], " ".join(words[1:]))
-        return {"account_number": words[0]}
+        if rest:
+            return _verify(Turn(dispatcher, tracker, domain), account, rest)
+        return {"account_number": account}
 
     def validate_verification_invoice(self, value, dispatcher, tracker, domain):
+        left = _left(Turn(dispatcher, tracker, domain), str(value or ""))
+        if left is not None:
+            return left
         return _verify(Turn(dispatcher, tracker, domain), tracker.get_slot("account_number") or "",
                        str(value or ""))

@@ -3,6 +3,7 @@
 from rasa_sdk import FormValidationAction
 
 from actions.base import InvoiceAction, Turn, ar_app, caller_of
+from actions.forms import moved_on
 from bot.conversation.identity import find_invoice
 from bot.ledger.figures import invoice_status, last_payment, open_amount, open_disputes
 
@@ -45,6 +46,9 @@ class ValidateInvoiceForm(FormValidationAction):
         return "validate_invoice_form"
 
     def validate_invoice_number(self, value, dispatcher, tracker, domain):
+        other_request = moved_on(tracker)
+        if other_request is not None:
+            return {"invoice_number": None, **other_request}
         turn = Turn(dispatcher, tracker, domain)
         with ar_app().session() as session:
             caller = caller_of(session, tracker)

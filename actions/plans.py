@@ -1,25 +1,24 @@
-"""Payment plans: ask amount, instalments and start; the policy decides at once."""
+"""Payment plans: amount, instalments and start read from any message, a summary the
+customer confirms, then the plan on file, approved by policy or sent to AR."""
 
-from actions.base import CallerAction, SyncAction, ar_app, caller_of
+from datetime import date
+from decimal import Decimal
+
+from actions.base import CallerAction, ar_app, caller_of
 from actions.forms import (
-    CallerFormValidation,
+    CONFIRMED,
+    AskFormSlot,
+    ListeningForm,
     StartFormAction,
     caller_balance,
-    check_future_date,
     clear,
     refuse_when_nothing_owed,
 )
-from bot.conversation.parsing import (
-    WHOLE_BALANCE,
-    means_whole_balance,
-    parse_amount,
-    parse_count,
-    parse_date,
-)
-from bot.requests.plans import PlanInputError, request_payment_plan
+from bot.conversation.parsing import WHOLE_BALANCE
+from bot.requests.form_answers import FORM_SLOTS
+from bot.requests.plans import PlanInputError, preview_payment_plan, request_payment_plan
 
-PLAN_SLOTS = ("plan_amount", "plan_instalments", "plan_start_date")
-MAX_INSTALMENTS_ASKED = 36
+PLAN_SLOTS = FORM_SLOTS["payment_plan_form"] + ("plan_invoices", CONFIRMED)
 
 
 class ActionStartPaymentPlan(StartFormAction):
@@ -32,49 +31,60 @@ class ActionStartPaymentPlan(StartFormAction):
         return refuse_when_nothing_owed(session, caller, turn)
 
 
-class ActionAskPlanAmount(SyncAction):
-    def name(self) -> str:
-        return "action_ask_plan_amount"
+class ActionAskPlanAmount(AskFormSlot):
+    slot = "plan_amount"
 
-    def run_sync(self, turn):
+    def question(self, turn, form):
         with ar_app().session() as session:
             caller = caller_of(session, turn.tracker)
-            balance = caller_balance(session, caller) if caller else None
-        turn.say("utter_ask_plan_amount",
-                 balance=turn.money(balance, caller.currency) if caller else "")
-        return []
+            balance = turn.money(caller_balance(session, caller), caller.currency) if caller else ""
+        return turn.fragment("utter_ask_plan_amount", balance=balance)
 
 
-class ValidatePaymentPlanForm(CallerFormValidation):
+class ValidatePaymentPlanForm(ListeningForm):
     def name(self) -> str:
         return "validate_payment_plan_form"
 
-    def validate_plan_amount(self, value, dispatcher, tracker, domain):
-        def amount(session, caller, turn, text):
-            if means_whole_balance(text):
-                return WHOLE_BALANCE
-            balance = caller_balance(session, caller)
-            parsed = parse_amount(text, turn.language)
-            if parsed is None or parsed <= 0 or parsed > balance:
-                turn.say("utter_plan_amount_invalid", balance=turn.money(balance, caller.currency))
-                return None
-            return str(parsed)
+    def extract_plan_amount(self, turn):
+        return self.extract("plan_amount", turn)
 
-        return self.check(tracker, dispatcher, domain, "plan_amount", value, amount)
+    def extract_plan_instalments(self, turn):
+        return self.extract("plan_instalments", turn)
 
-    def validate_plan_instalments(self, value, dispatcher, tracker, domain):
-        def instalments(session, caller, turn, text):
-            count = parse_count(text)
-            if count is None or not 1 <= count <= MAX_INSTALMENTS_ASKED:
-                turn.say("utter_plan_instalments_invalid")
-                return None
-            return str(count)
+    def extract_plan_start_date(self, turn):
+        return self.extract("plan_start_date", turn)
 
-        return self.check(tracker, dispatcher, domain, "plan_instalments", value, instalments)
+    def extract_plan_invoices(self, turn):
+        return self.extract("plan_invoices", turn)
 
-    def validate_plan_start_date(self, value, dispatcher, tracker, domain):
-        return self.check(tracker, dispatcher, domain, "plan_start_date", value,
-                          lambda session, caller, turn, text: check_future_date(turn, text))
+
+def plan_terms(session, caller, turn):
+    """The plan the slots describe, checked by the policy, nothing written."""
+    app = ar_app()
+    amount = turn.slot("plan_amount") or WHOLE_BALANCE
+    return preview_payment_plan(
+        session, caller, None if amount == WHOLE_BALANCE else Decimal(amount),
+        int(turn.slot("plan_instalments") or 1),
+        date.fromisoformat(turn.slot("plan_start_date")), app.today(), app.settings.plan_policy)
+
+
+def schedule_text(turn, caller, instalments) -> str:
+    return "; ".join(turn.fragment("utter_schedule_item", amount=turn.money(amount, caller.currency),
+                                   date=turn.day(due)) for due, amount in instalments)
+
+
+def confirm_plan(session, caller, turn) -> None:
+    try:
+        terms = plan_terms(session, caller, turn)
+    except PlanInputError:  # nothing owed any more: say so rather than sum up
+        turn.say("utter_nothing_owed")
+        return
+    invoices = turn.slot("plan_invoices")
+    turn.say("utter_confirm_plan", total=turn.money(terms.total, caller.currency),
+             invoices=turn.fragment("utter_plan_invoices_part", invoice_numbers=invoices)
+             if invoices else "",
+             count=terms.count, start=turn.day(terms.start),
+             schedule=schedule_text(turn, caller, terms.decision.instalments))
 
 
 class ActionSubmitPaymentPlan(CallerAction):
@@ -82,27 +92,24 @@ class ActionSubmitPaymentPlan(CallerAction):
         return "action_submit_payment_plan"
 
     def answer(self, session, caller, turn):
+        if turn.slot(CONFIRMED) != "yes":
+            return clear(*PLAN_SLOTS)  # cancelled: nothing is recorded
         app = ar_app()
-        today = app.today()
-        amount_text = turn.slot("plan_amount") or WHOLE_BALANCE
+        amount = turn.slot("plan_amount") or WHOLE_BALANCE
         try:
             plan = request_payment_plan(
-                session, caller,
-                None if amount_text == WHOLE_BALANCE else parse_amount(amount_text, turn.language),
-                parse_count(turn.slot("plan_instalments")) or 1,
-                parse_date(turn.slot("plan_start_date"), today, turn.language) or today,
-                today, app.settings.plan_policy)
-        except PlanInputError as refused:
-            if refused.code == "nothing_owed":
+                session, caller, None if amount == WHOLE_BALANCE else Decimal(amount),
+                int(turn.slot("plan_instalments") or 1),
+                date.fromisoformat(turn.slot("plan_start_date")), app.today(),
+                app.settings.plan_policy)
+        except (PlanInputError, TypeError, ValueError) as refused:
+            if getattr(refused, "code", "") == "nothing_owed":
                 turn.say("utter_nothing_owed")
             else:
                 turn.say("utter_plan_amount_invalid",
                          balance=turn.money(caller_balance(session, caller), caller.currency))
             return clear(*PLAN_SLOTS)
-        schedule = "; ".join(turn.fragment("utter_schedule_item",
-                                           amount=turn.money(i.amount, caller.currency),
-                                           date=turn.day(i.due_date))
-                             for i in plan.instalments)
+        schedule = schedule_text(turn, caller, [(i.due_date, i.amount) for i in plan.instalments])
         total = turn.money(plan.total_amount, caller.currency)
         if plan.status == "approved":
             turn.say("utter_plan_approved", reference=plan.reference, total=total,

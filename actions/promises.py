@@ -1,18 +1,23 @@
-"""Promises to pay: how much and when, checked and recorded with a reference."""
+"""Promises to pay: amount, date and invoice read from any message, a summary the customer
+confirms, then the promise on file with a reference."""
+
+from datetime import date
+from decimal import Decimal
 
 from actions.base import CallerAction, ar_app
 from actions.forms import (
-    CallerFormValidation,
+    CONFIRMED,
+    ListeningForm,
     StartFormAction,
     caller_balance,
-    check_future_date,
     clear,
     refuse_when_nothing_owed,
 )
-from bot.conversation.parsing import parse_amount, parse_date
-from bot.requests.promises import PromiseInputError, check_promise_date, record_promise
+from bot.conversation.identity import find_invoice
+from bot.requests.form_answers import FORM_SLOTS
+from bot.requests.promises import PromiseInputError, record_promise
 
-PROMISE_SLOTS = ("promise_amount", "promise_date")
+PROMISE_SLOTS = FORM_SLOTS["promise_form"] + ("promise_invoice", CONFIRMED)
 
 
 class ActionStartPromise(StartFormAction):
@@ -25,47 +30,30 @@ class ActionStartPromise(StartFormAction):
         return refuse_when_nothing_owed(session, caller, turn)
 
 
-def _say_refusal(turn, caller, session, refused: PromiseInputError) -> None:
-    if refused.code == "date_beyond_horizon":
-        turn.say("utter_promise_date_too_far", latest=turn.day(refused.details["latest"]))
-    elif refused.code == "date_in_past":
-        turn.say("utter_date_invalid")
-    else:
-        turn.say("utter_promise_amount_invalid",
-                 balance=turn.money(caller_balance(session, caller), caller.currency))
-
-
-class ValidatePromiseForm(CallerFormValidation):
+class ValidatePromiseForm(ListeningForm):
     def name(self) -> str:
         return "validate_promise_form"
 
-    def validate_promise_amount(self, value, dispatcher, tracker, domain):
-        def amount(session, caller, turn, text):
-            parsed = parse_amount(text, turn.language)
-            balance = caller_balance(session, caller)
-            if parsed is None or parsed <= 0 or parsed > balance:
-                turn.say("utter_promise_amount_invalid",
-                         balance=turn.money(balance, caller.currency))
-                return None
-            return str(parsed)
+    def extract_promise_amount(self, turn):
+        return self.extract("promise_amount", turn)
 
-        return self.check(tracker, dispatcher, domain, "promise_amount", value, amount)
+    def extract_promise_date(self, turn):
+        return self.extract("promise_date", turn)
 
-    def validate_promise_date(self, value, dispatcher, tracker, domain):
-        def when(session, caller, turn, text):
-            iso = check_future_date(turn, text)
-            if iso is None:
-                return None
-            app = ar_app()
-            try:
-                check_promise_date(parse_date(iso, app.today()), app.today(),
-                                   app.settings.promise_horizon_days)
-            except PromiseInputError as refused:
-                _say_refusal(turn, caller, session, refused)
-                return None
-            return iso
+    def extract_promise_invoice(self, turn):
+        return self.extract("promise_invoice", turn)
 
-        return self.check(tracker, dispatcher, domain, "promise_date", value, when)
+
+def _invoice_part(turn) -> str:
+    number = turn.slot("promise_invoice")
+    return turn.fragment("utter_promise_invoice_part", invoice_number=number) if number else ""
+
+
+def confirm_promise(session, caller, turn) -> None:
+    turn.say("utter_confirm_promise",
+             amount=turn.money(Decimal(turn.slot("promise_amount")), caller.currency),
+             date=turn.day(date.fromisoformat(turn.slot("promise_date"))),
+             invoice=_invoice_part(turn))
 
 
 class ActionSubmitPromise(CallerAction):
@@ -73,17 +61,23 @@ class ActionSubmitPromise(CallerAction):
         return "action_submit_promise"
 
     def answer(self, session, caller, turn):
+        if turn.slot(CONFIRMED) != "yes":
+            return clear(*PROMISE_SLOTS)  # cancelled: nothing is recorded
         app = ar_app()
-        today = app.today()
-        amount = parse_amount(turn.slot("promise_amount") or "", turn.language)
-        promised = parse_date(turn.slot("promise_date") or "", today, turn.language)
+        invoice = find_invoice(session, caller, turn.slot("promise_invoice") or "") \
+            if turn.slot("promise_invoice") else None
         try:
-            if amount is None or promised is None:
-                raise PromiseInputError("amount_not_positive" if amount is None else "date_in_past")
-            promise = record_promise(session, caller, amount, promised, today,
-                                     app.settings.promise_horizon_days)
+            promise = record_promise(session, caller, Decimal(turn.slot("promise_amount")),
+                                     date.fromisoformat(turn.slot("promise_date")), app.today(),
+                                     app.settings.promise_horizon_days, invoice)
         except PromiseInputError as refused:
-            _say_refusal(turn, caller, session, refused)
+            if refused.code == "date_beyond_horizon":
+                turn.say("utter_promise_date_too_far", latest=turn.day(refused.details["latest"]))
+            elif refused.code == "date_in_past":  # the day went by before the yes
+                turn.say("utter_date_invalid")
+            else:
+                turn.say("utter_promise_amount_invalid",
+                         balance=turn.money(caller_balance(session, caller), caller.currency))
             return clear(*PROMISE_SLOTS)
         turn.say("utter_promise_recorded", amount=turn.money(promise.amount, caller.currency),
                  date=turn.day(promise.promised_date), reference=promise.reference)

@@ -156,7 +156,9 @@ class _Row:
             return None
         try:
             number = phonenumbers.parse(value, None)
-            if phonenumbers.is_valid_number(number):
+            # Possible, not "valid": the library's list of allocated ranges lags the
+            # carriers', and a whole export must not fail on a new (or reserved) range.
+            if phonenumbers.is_possible_number(number):
                 return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         except phonenumbers.NumberParseException:
             pass

@@ -18,17 +18,44 @@ DISPUTE_REASONS = ("pricing", "quantity", "damaged", "not_received", "duplicate"
 
 
 _REASON_WORDS = {
-    "pricing": r"pric|price|rate|overcharg|cost|precio|prix|tarif|preis|preço|preco|valor",
-    "quantity": r"quantit|qty|count|short|too many|cantidad|menge|anzahl|quantidade",
-    "damaged": r"damag|broken|defect|faulty|dañad|roto|endommag|cass|besch[äa]digt|kaputt|"
-               r"danificad|quebrad",
-    "not_received": r"not (been )?received|never (arrived|came|received|got)|didn.?t (get|receive)|"
-                    r"missing|no (lo )?recibi|pas re[çc]u|nicht (erhalten|angekommen)|"
-                    r"n[ãa]o recebi|nunca lleg",
-    "duplicate": r"duplicat|twice|double|two times|dos veces|doublon|deux fois|doppelt|"
-                 r"zweimal|duas vezes|duplicad",
-    "other": r"other|something else|otro|autre|andere|outro",
+    "duplicate": r"duplicat|twice|double[ -]?(billed|charged)|billed (us )?two times|dos veces|"
+                 r"doublon|deux fois|doppelt|zweimal|duas vezes|duplicad",
+    "damaged": r"damag|broken|defect|faulty|torn|ripped|crushed|dented|leak|d[ée]chir|ab[iî]m|"
+               r"rasgad|aplastad|zerrissen|zerdr[üu]ckt|amassad|dañad|danad|roto|endommag|cass[ée]|besch[äa]digt|kaputt|"
+               r"defekt|danificad|quebrad|avariad",
+    # "billed for 40 ... but only 30 showed up", in any of our languages
+    "quantity": r"(bill|charg|invoic|factur|fatur|berechn|cobr)\w*\b.{0,60}?\d+.{0,60}?"
+                r"\b(but|pero|mais|aber|mas|only|solo|s[oó]lo|seulement|nur|apenas|received|"
+                r"recib|re[çc]u|erhalten|geliefert|receb|cheg|lleg|arriv|kam)\w*.{0,40}?\d+|"
+                r"(chegaram|vieram|llegaron|arriv[ée]+s?|kamen|geliefert wurden) (s[oó] |apenas |"
+                r"solo |seulement |nur )?\d+|\d+ (showed up|arrived|came)|"
+                r"quantit|\bqty\b|\bshort\b|short[- ]shipped|too many|wrong (count|number)|"
+                r"(billed|charged|invoiced) (us )?for \d+.{0,40}(received|got|delivered)|"
+                r"(only )?(received|got|delivered) (only )?\d+|\d+ (instead of|rather than) \d+|"
+                r"missing (items|units|pieces|boxes|rolls)|cantidad|recibimos (solo )?\d+|"
+                r"llegaron (solo )?\d+|faltan|factur\w+ \d+.{0,40}recib|quantit[eé]|re[çc]u \d+|"
+                r"re[çc]u (que|seulement) \d+|manqu|menge|anzahl|nur \d+|\d+ (geliefert|erhalten)|"
+                r"fehlen|quantidade|recebemos (apenas |s[oó] )?\d+|faltar|faltam",
+    "not_received": r"not (been )?(received|delivered)|never (arrived|came|received|got)|"
+                    r"didn.?t (get|receive)|haven.?t (received|got)|no (lo )?(hemos )?recibi|"
+                    r"nunca lleg|no lleg|pas re[çc]u|jamais re[çc]u|nicht (erhalten|angekommen|"
+                    r"geliefert)|nie (erhalten|angekommen)|n[ãa]o (recebi|recebemos|chegou)|"
+                    r"nunca cheg",
+    "pricing": r"\bpric|\bprice|wrong rate|overcharg|charged (us )?(too much|more)|"
+               r"higher than (agreed|quoted)|\bprecio|cobr\w+ de m[aá]s|\bprix\b|\btarif|"
+               r"trop (cher|factur)|\bpreis|zu viel berechnet|zu hoch|pre[çc]o|cobr\w+ a mais|"
+               r"valor errado",
+    "other": r"\bother\b|something else|\botro\b|\bautre\b|\bandere|\boutro\b",
 }
+
+
+# A price agreed or charged per unit is a pricing dispute, whatever numbers come with it.
+_PRICE_AGREED = re.compile(
+    r"\b(agreed|quoted|contract(ed)? (price|rate)|vereinbart|abgemacht|acordad|pactad|"
+    r"convenu|n[ée]goci[ée]|combinad|cotad|orçad)\w*|\b(per|each|a) (unit|piece|roll|box|"
+    r"tray|case|drum)\b|\bpro (st[üu]ck|tray|einheit|rolle)\b|\bpor (unidad|pieza|caja|"
+    r"unidade|rolo)\b|\b(par|l') ?(unit[ée]|pi[eè]ce|rouleau)\b|\bcada (uno|una|um)\b|"
+    r"zu viel\b|de m[aá]s\b|a mais\b|en trop\b|too much\b", re.IGNORECASE)
 
 
 def reason_from_text(text: str) -> Optional[str]:
@@ -38,6 +65,8 @@ def reason_from_text(text: str) -> Optional[str]:
         return DISPUTE_REASONS[int(text) - 1]
     if text in DISPUTE_REASONS:
         return text
+    if _PRICE_AGREED.search(text) and not re.search(_REASON_WORDS["duplicate"], text):
+        return "pricing"
     for reason, pattern in _REASON_WORDS.items():
         if re.search(pattern, text):
             return reason

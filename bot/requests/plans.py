@@ -68,10 +68,20 @@ def decide(total: Decimal, count: int, start: date, today: date, policy: PlanPol
     return PlanDecision(not reasons, tuple(reasons), instalments)
 
 
-def request_payment_plan(session: Session, caller: Caller, amount: Optional[Decimal],
+@dataclass(frozen=True)
+class PlanTerms:
+    """A plan as it would be recorded: what the customer confirms before it is."""
+
+    total: Decimal
+    count: int
+    start: date
+    decision: PlanDecision
+
+
+def preview_payment_plan(session: Session, caller: Caller, amount: Optional[Decimal],
                          count: int, start: date, today: date, policy: PlanPolicy
-                         ) -> PaymentPlan:
-    """Record a plan for amount (None: the whole open balance), approved or pending AR."""
+                         ) -> PlanTerms:
+    """The plan's total, schedule and decision, checked, with nothing written."""
     customer = session.get(Customer, caller.customer_id)
     balance = account_summary(customer, today).net_balance
     if balance <= 0:
@@ -89,7 +99,15 @@ def request_payment_plan(session: Session, caller: Caller, amount: Optional[Deci
         select(PaymentPlan.id).where(PaymentPlan.customer_id == customer.id,
                                      PaymentPlan.status == "broken")
     ).first() is not None
-    decision = decide(total, count, start, today, policy, has_broken)
+    return PlanTerms(total, count, start, decide(total, count, start, today, policy, has_broken))
+
+
+def request_payment_plan(session: Session, caller: Caller, amount: Optional[Decimal],
+                         count: int, start: date, today: date, policy: PlanPolicy
+                         ) -> PaymentPlan:
+    """Record a plan for amount (None: the whole open balance), approved or pending AR."""
+    terms = preview_payment_plan(session, caller, amount, count, start, today, policy)
+    total, decision, customer = terms.total, terms.decision, session.get(Customer, caller.customer_id)
     plan = PaymentPlan(
         reference=new_reference("PLN"), customer_id=customer.id, contact_id=caller.contact_id,
         total_amount=total, instalment_count=count, start_date=start,

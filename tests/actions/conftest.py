@@ -30,17 +30,20 @@ def ledger(demo_app):
 
 def make_tracker(sender=JANE_SMS, text: str = "", intent: str = "ask_balance",
                  entities: Optional[dict[str, str]] = None, slots: Optional[dict] = None,
-                 latest_action: str = "action_listen", earlier_intents=()) -> Tracker:
+                 latest_action: str = "action_listen", earlier_intents=(),
+                 active_loop: Optional[str] = None) -> Tracker:
     sender_id, channel = sender
     entity_list = [{"entity": k, "value": v} for k, v in (entities or {}).items()]
     latest = {"text": text, "intent": {"name": intent, "confidence": 0.99},
               "entities": entity_list}
     events = [{"event": "user", "text": "...", "input_channel": channel,
                "parse_data": {"intent": {"name": name}}} for name in earlier_intents]
+    events.append({"event": "action", "name": latest_action})
     events.append({"event": "user", "text": text, "input_channel": channel,
                    "parse_data": latest})
     return Tracker(sender_id=sender_id, slots=dict(slots or {}), latest_message=latest,
-                   events=events, paused=False, followup_action=None, active_loop={},
+                   events=events, paused=False, followup_action=None,
+                   active_loop={"name": active_loop} if active_loop else {},
                    latest_action_name=latest_action)
 
 
@@ -68,6 +71,17 @@ def validate(validator, slot: str, value: Any, tracker: Tracker) -> tuple[list[s
     result = getattr(validator, f"validate_{slot}")(value, dispatcher, tracker, DOMAIN)
     language = tracker.get_slot("language")
     return [render(m, language) for m in dispatcher.messages], result
+
+
+def fill(validator, text: str, slots: Optional[dict] = None, intent: str = "nlu_fallback",
+         sender=JANE_SMS, confidence: float = 0.99) -> tuple[list[str], dict]:
+    """One customer message read by a form that is asking for slots["requested_slot"]:
+    what the customer is told, and the slots it sets (None for a step aside)."""
+    tracker = make_tracker(sender, text, intent, slots=slots,
+                           active_loop=validator.name().replace("validate_", "", 1))
+    tracker.latest_message["intent"]["confidence"] = confidence
+    said, events = run_action(validator, tracker)
+    return said, slot_events(events)
 
 
 def followups(events) -> list[str]:

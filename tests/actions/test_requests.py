@@ -3,7 +3,6 @@ contact changes, a person, and what happens when the assistant does not understa
 
 from actions.balance import ActionTellBalance
 from actions.contacts import (
-    ActionStartContactPreference,
     ActionSubmitContactPreference,
     ValidateContactPreferenceForm,
 )
@@ -13,10 +12,11 @@ from actions.identity import ValidateIdentityForm
 from actions.invoices import ActionTellInvoiceStatus
 from actions.plans import ActionStartPaymentPlan, ActionSubmitPaymentPlan, ValidatePaymentPlanForm
 from actions.promises import ActionSubmitPromise, ValidatePromiseForm
-from bot.ledger.models import Contact, HandoffRequest
+from bot.ledger.models import Contact, HandoffRequest, PaymentPlan
 from tests.actions.conftest import (
     JANE_SMS,
     WEB_VISITOR,
+    fill,
     followups,
     make_tracker,
     run_action,
@@ -91,7 +91,7 @@ def test_invoice_named_before_verification_is_the_one_answered_after_it():
 
 def test_plan_within_policy_is_approved_with_its_schedule():
     slots = {"plan_amount": "whole_balance", "plan_instalments": "3",
-             "plan_start_date": "2026-12-01"}
+             "plan_start_date": "2026-12-01", "form_confirmed": "yes"}
     said, events = run_action(ActionSubmitPaymentPlan(),
                               make_tracker(JANE_SMS, slots=slots, latest_action="payment_plan_form"))
     assert "payment plan PLN-" in said[0] and "for $15,475.50 is approved" in said[0]
@@ -100,22 +100,87 @@ def test_plan_within_policy_is_approved_with_its_schedule():
 
 
 def test_plan_outside_policy_goes_to_ar_and_says_why():
-    slots = {"plan_amount": "6000", "plan_instalments": "12", "plan_start_date": "2026-12-01"}
+    slots = {"plan_amount": "6000", "plan_instalments": "12", "plan_start_date": "2026-12-01",
+             "form_confirmed": "yes"}
     said, _ = run_action(ActionSubmitPaymentPlan(), make_tracker(JANE_SMS, slots=slots))
     assert "sent it to our AR team for approval, because it has more than 6 payments" in said[0]
     assert "runs past 180 days" in said[0]
 
 
 def test_plan_form_rejects_more_than_the_balance_and_dates_in_the_past():
-    tracker = make_tracker(JANE_SMS)
-    said, result = validate(ValidatePaymentPlanForm(), "plan_amount", "$90,000", tracker)
-    assert result == {"plan_amount": None} and "up to your open balance of $15,475.50" in said[0]
-    said, result = validate(ValidatePaymentPlanForm(), "plan_amount", "the whole balance", tracker)
-    assert result == {"plan_amount": "whole_balance"}
-    said, result = validate(ValidatePaymentPlanForm(), "plan_start_date", "2026-11-01", tracker)
-    assert result == {"plan_start_date": None} and "already passed" in said[0]
-    said, result = validate(ValidatePaymentPlanForm(), "plan_instalments", "three", tracker)
-    assert result == {"plan_instalments": "3"}
+    asking = {"requested_slot": "plan_amount"}
+    said, slots = fill(ValidatePaymentPlanForm(), "$90,000", asking)
+    assert "plan_amount" not in slots and "more than your open balance of $15,475.50" in said[0]
+    said, slots = fill(ValidatePaymentPlanForm(), "the whole balance", asking)
+    assert slots["plan_amount"] == "whole_balance" and slots["requested_slot"] == "plan_instalments"
+    said, slots = fill(ValidatePaymentPlanForm(), "starting 2026-11-01", asking)
+    assert "plan_start_date" not in slots and "already passed" in said[0]
+    said, slots = fill(ValidatePaymentPlanForm(), "three", {"requested_slot": "plan_instalments"})
+    assert slots["plan_instalments"] == "3"
+
+
+def test_plan_form_reads_every_slot_of_one_message_by_its_kind():
+    said, slots = fill(ValidatePaymentPlanForm(), "3 monthly payments starting on the 15th of "
+                       "next month, for the whole balance", {"requested_slot": "plan_amount"})
+    assert said == []
+    assert slots == {"plan_amount": "whole_balance", "plan_instalments": "3",
+                     "plan_start_date": "2026-12-15", "form_confirmed": None, "form_misses": 0,
+                     "requested_slot": "form_confirmed"}
+
+
+def test_a_count_is_never_an_amount_nor_a_date_a_count():
+    _, slots = fill(ValidatePaymentPlanForm(), "3 monthly payments", {"requested_slot": "plan_amount"})
+    assert slots["plan_instalments"] == "3" and "plan_amount" not in slots
+    _, slots = fill(ValidatePaymentPlanForm(), "starting on the 15th of next month",
+                    {"requested_slot": "plan_instalments", "plan_amount": "whole_balance"})
+    assert slots["plan_start_date"] == "2026-12-15" and "plan_instalments" not in slots
+
+
+def test_another_request_in_a_form_fills_nothing_so_the_form_steps_aside():
+    asking = {"requested_slot": "plan_amount"}
+    said, slots = fill(ValidatePaymentPlanForm(), "what's our total balance?", asking, "ask_balance")
+    assert said == [] and slots == {}
+    said, slots = fill(ValidatePaymentPlanForm(), "is invoice INV-2026-0142 paid?", asking,
+                       "ask_invoice_status")
+    assert said == [] and slots == {}
+
+
+def test_an_answer_that_fits_nothing_is_asked_again_with_an_example_then_a_person():
+    asking = {"requested_slot": "plan_instalments", "plan_amount": "whole_balance"}
+    said, slots = fill(ValidatePaymentPlanForm(), "hmm purple", asking)
+    assert "for example '3 payments'" in said[0] and slots["form_misses"] == 1
+    said, slots = fill(ValidatePaymentPlanForm(), "purple again", {**asking, "form_misses": 1})
+    assert "agent" in said[1] and slots["form_misses"] == 2
+    said, slots = fill(ValidatePaymentPlanForm(), "thanks", asking, "thank")
+    assert said == [] and "plan_instalments" not in slots and slots["form_misses"] == 0
+
+
+def test_a_correction_changes_that_one_value_and_asks_to_confirm_again():
+    done = {"plan_amount": "whole_balance", "plan_instalments": "3",
+            "plan_start_date": "2026-12-15", "requested_slot": "form_confirmed"}
+    _, slots = fill(ValidatePaymentPlanForm(), "no, make it 4 payments", done, "deny")
+    assert slots["plan_instalments"] == "4" and slots["requested_slot"] == "form_confirmed"
+    assert "plan_start_date" not in slots
+    _, slots = fill(ValidatePaymentPlanForm(), "the 20th instead", done)
+    assert slots["plan_start_date"] == "2026-12-20"
+    _, slots = fill(ValidatePaymentPlanForm(), "yes", done, "affirm")
+    assert slots["form_confirmed"] == "yes" and slots["requested_slot"] is None
+
+
+def test_cancel_in_any_language_leaves_the_form():
+    for text in ("cancel", "never mind", "olvídalo", "laisse tomber", "vergiss es", "esquece"):
+        said, slots = fill(ValidatePaymentPlanForm(), text, {"requested_slot": "plan_amount",
+                                                              "plan_instalments": "3"})
+        assert slots["requested_slot"] is None and slots["plan_instalments"] is None, text
+
+
+def test_nothing_is_recorded_without_a_confirmation(ledger):
+    slots = {"plan_amount": "whole_balance", "plan_instalments": "3",
+             "plan_start_date": "2026-12-01"}
+    said, _ = run_action(ActionSubmitPaymentPlan(), make_tracker(JANE_SMS, slots=slots))
+    assert said == []
+    with ledger.session() as session:
+        assert session.query(PaymentPlan).count() == 0
 
 
 def test_plan_request_from_a_verified_caller_opens_the_form():
@@ -130,11 +195,12 @@ def test_plan_request_from_an_unverified_sender_verifies_first():
 
 
 def test_dispute_puts_the_invoice_on_hold_with_a_reference():
-    tracker = make_tracker(JANE_SMS)
-    said, result = validate(ValidateDisputeForm(), "dispute_reason", "2", tracker)
-    assert result == {"dispute_reason": "quantity"}
+    _, slots = fill(ValidateDisputeForm(), "2", {"requested_slot": "dispute_reason",
+                                                 "dispute_invoice": "INV-2026-0177"})
+    assert slots["dispute_reason"] == "quantity"
     slots = {"dispute_invoice": "INV-2026-0177", "dispute_reason": "quantity",
-             "disputed_amount": "all", "dispute_description": "we got 40 boxes, not 50"}
+             "disputed_amount": "all", "dispute_description": "we got 40 boxes, not 50",
+             "form_confirmed": "yes"}
     said, _ = run_action(ActionSubmitDispute(), make_tracker(JANE_SMS, slots=slots))
     assert "opened dispute DSP-" in said[0] and "on invoice INV-2026-0177 for $2,800.00" in said[0]
     said, _ = run_action(ActionTellInvoiceStatus(), make_tracker(
@@ -143,33 +209,43 @@ def test_dispute_puts_the_invoice_on_hold_with_a_reference():
 
 
 def test_dispute_amount_above_the_invoice_is_refused():
-    tracker = make_tracker(JANE_SMS, slots={"dispute_invoice": "INV-2026-0203"})
-    said, result = validate(ValidateDisputeForm(), "disputed_amount", "$5,000", tracker)
-    assert result == {"disputed_amount": None} and "$1,875.50" in said[0]
+    said, slots = fill(ValidateDisputeForm(), "$5,000", {"dispute_invoice": "INV-2026-0203",
+                                                         "requested_slot": "disputed_amount"})
+    assert "disputed_amount" not in slots and "$1,875.50" in said[0]
+
+
+def test_a_dispute_told_in_one_message_fills_invoice_reason_amount_and_description():
+    text = "we were billed for 40 rolls but received 30 on INV-2026-0142, so $412.50 of it is wrong"
+    _, slots = fill(ValidateDisputeForm(), text, {"requested_slot": "dispute_invoice"},
+                    "open_dispute")
+    assert slots["dispute_invoice"] == "INV-2026-0142" and slots["dispute_reason"] == "quantity"
+    assert slots["disputed_amount"] == "412.50" and slots["dispute_description"] == text
+    assert slots["requested_slot"] == "form_confirmed"
 
 
 def test_promise_with_a_relative_date_is_recorded():
-    tracker = make_tracker(JANE_SMS)
-    _, result = validate(ValidatePromiseForm(), "promise_date", "next friday", tracker)
-    assert result == {"promise_date": "2026-11-27"}
-    slots = {"promise_amount": "2000", "promise_date": "2026-11-27"}
+    _, slots = fill(ValidatePromiseForm(), "we will pay invoice INV-2026-0142 in full next friday",
+                    {"requested_slot": "promise_amount"}, "promise_to_pay")
+    assert slots["promise_date"] == "2026-11-27" and slots["promise_amount"] == "2150.00"
+    assert slots["promise_invoice"] == "INV-2026-0142"
+    slots = {"promise_amount": "2000", "promise_date": "2026-11-27", "form_confirmed": "yes"}
     said, _ = run_action(ActionSubmitPromise(), make_tracker(JANE_SMS, slots=slots))
     assert said[0].startswith("Thanks! I've noted your promise to pay $2,000.00 on Nov 27, 2026")
 
 
 def test_promise_too_far_ahead_is_refused_with_the_latest_date():
-    said, result = validate(ValidatePromiseForm(), "promise_date", "2027-06-01",
-                            make_tracker(JANE_SMS))
-    assert result == {"promise_date": None} and "up to Jan 22, 2027" in said[0]
+    said, slots = fill(ValidatePromiseForm(), "2027-06-01", {"requested_slot": "promise_date",
+                                                             "promise_amount": "100"})
+    assert "promise_date" not in slots and "up to Jan 22, 2027" in said[0]
 
 
 def test_text_me_instead_changes_the_channel_at_once(ledger):
-    tracker = make_tracker(JANE_SMS, "text me instead of email", "update_contact_preference",
-                           {"channel": "sms"})
-    _, events = run_action(ActionStartContactPreference(), tracker)
-    assert slot_events(events) == {"preference_field": "channel", "preference_value": "sms"}
+    _, slots = fill(ValidateContactPreferenceForm(), "text me instead of email",
+                    {"requested_slot": "preference_field"}, "update_contact_preference")
+    assert slots["preference_field"] == "channel" and slots["preference_value"] == "sms"
     said, _ = run_action(ActionSubmitContactPreference(), make_tracker(
-        JANE_SMS, slots={"preference_field": "channel", "preference_value": "whatsapp"}))
+        JANE_SMS, slots={"preference_field": "channel", "preference_value": "whatsapp",
+                         "form_confirmed": "yes"}))
     assert "your preferred channel is now WhatsApp" in said[0]
     with ledger.session() as session:
         assert session.get(Contact, 1).preferred_channel == "whatsapp"
@@ -178,7 +254,7 @@ def test_text_me_instead_changes_the_channel_at_once(ledger):
 def test_a_language_change_is_stored_and_answered_in_the_new_language(ledger):
     said, events = run_action(ActionSubmitContactPreference(), make_tracker(
         JANE_SMS, slots={"preference_field": "language", "preference_value": "Deutsch",
-                         "language": "en"}))
+                         "language": "en", "form_confirmed": "yes"}))
     assert "Deutsch" in said[0] or "deutsch" in said[0].lower()
     assert "your preferred" not in said[0]  # not the English wording
     assert slot_events(events)["language"] == "de"
@@ -191,17 +267,16 @@ def test_a_web_visitors_language_switch_applies_now_and_waits_for_ar_to_store(le
              make_tracker(WEB_VISITOR, "ACME-001 INV-2026-0203"))
     said, events = run_action(ActionSubmitContactPreference(), make_tracker(
         WEB_VISITOR, slots={"preference_field": "language", "preference_value": "español",
-                            "language": "en"}))
+                            "language": "en", "form_confirmed": "yes"}))
     assert slot_events(events)["language"] == "es"
     assert "CHG-" in said[0] and "your preferred" not in said[0]
 
 
 def test_new_contact_waits_for_ar_confirmation(ledger):
-    _, result = validate(ValidateContactPreferenceForm(), "preference_field", "5",
-                         make_tracker(JANE_SMS))
-    assert result == {"preference_field": "new_contact"}
+    _, slots = fill(ValidateContactPreferenceForm(), "5", {"requested_slot": "preference_field"})
+    assert slots["preference_field"] == "new_contact"
     said, _ = run_action(ActionSubmitContactPreference(), make_tracker(
-        JANE_SMS, slots={"preference_field": "new_contact",
+        JANE_SMS, slots={"preference_field": "new_contact", "form_confirmed": "yes",
                          "preference_value": "Maria Lopez maria.lopez@acme.example"}))
     assert "Our AR team will confirm it before it takes effect" in said[0]
     with ledger.session() as session:
@@ -228,8 +303,28 @@ def test_second_miss_in_a_row_offers_a_person():
 
 def test_email_already_on_file_for_a_colleague_is_refused_clearly(ledger):
     said, _ = run_action(ActionSubmitContactPreference(), make_tracker(
-        JANE_SMS, slots={"preference_field": "email",
+        JANE_SMS, slots={"preference_field": "email", "form_confirmed": "yes",
                          "preference_value": "bob.smith@acme.example"}))
     assert "already on file for another contact" in said[0]
     with ledger.session() as session:
         assert session.get(Contact, 1).email == "jane.doe@acme.example"
+
+
+def test_a_plan_for_one_invoice_is_for_what_is_open_on_it():
+    _, slots = fill(ValidatePaymentPlanForm(), "Can INV-2026-0142 go on a plan? 2 monthly payments "
+                    "from the 10th of december", {"requested_slot": "plan_amount"},
+                    "request_payment_plan")
+    assert slots["plan_amount"] == "2150.00" and slots["plan_invoices"] == "INV-2026-0142"
+    assert slots["plan_instalments"] == "2" and slots["plan_start_date"] == "2026-12-10"
+
+
+def test_changing_the_email_is_the_address_not_the_channel():
+    _, slots = fill(ValidateContactPreferenceForm(), "quiero cambiar el correo a donde nos "
+                    "mandan las facturas", {"requested_slot": "preference_field"})
+    assert slots["preference_field"] == "email" and "preference_value" not in slots
+    _, slots = fill(ValidateContactPreferenceForm(), "el nuevo es pagos@acme.example",
+                    {"requested_slot": "preference_value", "preference_field": "email"})
+    assert slots.get("preference_value") == "pagos@acme.example"
+    _, slots = fill(ValidateContactPreferenceForm(), "please use WhatsApp from now on",
+                    {"requested_slot": "preference_field"})
+    assert (slots["preference_field"], slots["preference_value"]) == ("channel", "whatsapp")

@@ -52,6 +52,8 @@ def test_promise_to_pay_is_recorded_end_to_end_and_the_transcript_is_kept(assist
     jane = visitor(assistant)
     verify_as_acme(jane, "whats my balance")
     reply = jane.says("we will pay $2,000 next friday")
+    assert "you will pay $2,000.00 on Nov 27, 2026" in reply and "yes or no" in reply
+    reply = jane.says("yes")
     assert "promise to pay $2,000.00 on Nov 27, 2026" in reply
     texts = [e.get("text") for e in jane.transcript() if e["event"] in ("user", "bot")]
     assert "we will pay $2,000 next friday" in texts
@@ -67,6 +69,8 @@ def test_dispute_form_takes_answers_and_puts_the_invoice_on_hold(assistant):
     assert "How much" in jane.says("2")
     assert "what happened" in jane.says("all")
     reply = jane.says("we ordered 10 units and were billed for 12")
+    assert "a dispute on invoice INV-2026-0203 for $1,875.50" in reply
+    reply = jane.says("yes")
     assert "opened dispute DSP-" in reply and "INV-2026-0203" in reply
     assert "under dispute" in jane.says("what's the status of INV-2026-0203")
 
@@ -85,7 +89,8 @@ def test_payment_plan_outside_policy_goes_to_ar(assistant):
         "can we set up a payment plan")
     assert "how many monthly payments" in jane.says("the whole balance").lower()
     assert "first payment" in jane.says("12")
-    reply = jane.says("December 15")
+    assert "12 monthly payments" in jane.says("December 15")
+    reply = jane.says("yes")
     assert "for AR approval" in reply or "for approval" in reply
     assert "more than 6 payments" in reply
 

@@ -333,6 +333,17 @@ def test_invalid_phone_is_rejected(db, write_csvs):
     assert "555-1234" in message
 
 
+def test_a_phone_in_a_range_the_library_does_not_list_is_kept(db, write_csvs):
+    folder = write_csvs({
+        "customers.csv": CUSTOMERS,
+        "contacts.csv": CONTACTS_HEADER + "A-1,Ann Lee,+447700900131,ann@alpha.example,,sms,en\n",
+    })
+    with db.session() as session:
+        import_directory(session, folder)
+    with db.session() as session:
+        assert session.scalars(select(Contact)).one().phone == "+447700900131"
+
+
 def test_phones_and_emails_are_stored_in_one_form(db, write_csvs):
     folder = write_csvs({
         "customers.csv": CUSTOMERS,
