@@ -1,9 +1,11 @@
 """Disputes: which invoice, why, how much, what happened; then a reference and a hold."""
 
-from actions.base import CallerAction
+from actions.base import CallerAction, ar_app
 from actions.forms import CallerFormValidation, StartFormAction, clear
+from actions.handoff import hand_to_person
 from bot.conversation.identity import find_invoice
 from bot.conversation.parsing import means_whole_balance, parse_amount
+from bot.handoff.triggers import dispute_needs_person
 from bot.requests.disputes import DisputeInputError, open_dispute, reason_from_text
 
 DISPUTE_SLOTS = ("dispute_invoice", "dispute_reason", "disputed_amount", "dispute_description")
@@ -89,4 +91,6 @@ class ActionSubmitDispute(CallerAction):
                      invoice_number=invoice.invoice_number,
                      amount=turn.money(dispute.amount, invoice.currency),
                      reason=turn.fragment(f"utter_dispute_reason_{reason}"))
+            if dispute_needs_person(dispute.amount, ar_app().settings):
+                hand_to_person(turn, "dispute_over_threshold", dispute.reference, session)
         return clear(*DISPUTE_SLOTS)

@@ -1,7 +1,9 @@
 """Invoice copies and statements, queued for delivery to a contact on file."""
 
 from actions.base import CallerAction, InvoiceAction
+from actions.handoff import hand_to_person
 from bot.conversation.formatting import masked_email
+from bot.handoff.triggers import email_not_on_file
 from bot.requests.documents import NoDeliveryAddress, request_document
 
 
@@ -10,6 +12,9 @@ class ActionSendInvoiceCopy(InvoiceAction):
         return "action_send_invoice_copy"
 
     def answer_invoice(self, session, caller, invoice, turn):
+        if email_not_on_file(session, caller, turn.entity("email")):
+            hand_to_person(turn, "documents_new_address", invoice.invoice_number, session)
+            return []
         try:
             document = request_document(session, caller, "invoice_copy", invoice)
         except NoDeliveryAddress:
@@ -25,6 +30,9 @@ class ActionSendStatement(CallerAction):
         return "action_send_statement"
 
     def answer(self, session, caller, turn):
+        if email_not_on_file(session, caller, turn.entity("email")):
+            hand_to_person(turn, "documents_new_address", "statement", session)
+            return []
         try:
             document = request_document(session, caller, "statement")
         except NoDeliveryAddress:

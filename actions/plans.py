@@ -1,6 +1,7 @@
 """Payment plans: ask amount, instalments and start; the policy decides at once."""
 
 from actions.base import CallerAction, SyncAction, ar_app, caller_of
+from actions.handoff import hand_to_person
 from actions.forms import (
     CallerFormValidation,
     StartFormAction,
@@ -16,6 +17,7 @@ from bot.conversation.parsing import (
     parse_count,
     parse_date,
 )
+from bot.handoff.triggers import plan_needs_person
 from bot.requests.plans import PlanInputError, request_payment_plan
 
 PLAN_SLOTS = ("plan_amount", "plan_instalments", "plan_start_date")
@@ -117,4 +119,6 @@ class ActionSubmitPaymentPlan(CallerAction):
                 for reason in plan.decision_reasons)
             turn.say("utter_plan_pending", reference=plan.reference, total=total,
                      schedule=schedule, reasons=reasons)
+            if plan_needs_person(plan):
+                hand_to_person(turn, "plan_outside_policy", plan.reference, session)
         return clear(*PLAN_SLOTS)

@@ -93,6 +93,17 @@ class Settings:
     # a session cookie older than this starts a new conversation.
     webchat_secret: str = field(default="", repr=False)
     webchat_session_hours: float = 12.0
+    # Handoff to AR collectors in Slack: the AR channel's id (empty: handoffs are recorded
+    # but no card is posted), Socket Mode's app-level token (optional), re-announce an
+    # unclaimed card after this many minutes, disputes above this amount go to a person,
+    # the AR team's hours ("Mon-Fri 08:00-18:00 America/New_York"), and the translation
+    # service for customer messages (empty: none, the bot's English reading only).
+    slack_handoff_channel: str = ""
+    slack_app_token: str = field(default="", repr=False)
+    handoff_sla_minutes: float = 15.0
+    handoff_dispute_threshold: Decimal = Decimal("5000")
+    office_hours: str = "Mon-Fri 08:00-18:00 America/New_York"
+    handoff_translator: str = ""
 
 
 def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
@@ -146,6 +157,12 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         slack_max_message_chars=_int(env, "SLACK_MAX_MESSAGE_CHARS", 4000),
         webchat_secret=env.get("WEBCHAT_SECRET", ""),
         webchat_session_hours=float(env.get("WEBCHAT_SESSION_HOURS", "12")),
+        slack_handoff_channel=env.get("SLACK_HANDOFF_CHANNEL", ""),
+        slack_app_token=env.get("SLACK_APP_TOKEN", ""),
+        handoff_sla_minutes=float(env.get("HANDOFF_SLA_MINUTES", "15")),
+        handoff_dispute_threshold=_decimal(env, "HANDOFF_DISPUTE_THRESHOLD", "5000"),
+        office_hours=env.get("AR_OFFICE_HOURS", "Mon-Fri 08:00-18:00 America/New_York"),
+        handoff_translator=env.get("HANDOFF_TRANSLATOR", ""),
     )
 
 

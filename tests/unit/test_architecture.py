@@ -18,7 +18,8 @@ LAYERS = {
     "ledger": 1,
     "conversation": 2,
     "requests": 3, "messaging": 3, "nlu": 3,
-    "runtime": 4,
+    "handoff": 4,
+    "runtime": 5,
 }
 FRAMEWORKS = ("rasa", "rasa_sdk", "twilio", "slack_sdk", "slack_bolt")
 EDGES = ("actions", "integrations", "tests")
