@@ -15,6 +15,7 @@ from bot.conversation.identity import identify, link_slack_user_by_email
 from bot.messaging import channel_store
 from bot.messaging.slack_text import choices_offered, slack_messages
 from bot.runtime.app import ARApp
+from integrations import handoff_hook
 from integrations.outbox import Courier
 from integrations.slack_api import SlackWebApi, thread_address
 from integrations.slack_events import SlackMessage
@@ -60,6 +61,8 @@ class SlackConversation:
             metadata=message.metadata()))
         await asyncio.to_thread(self._queue, message, replies.messages)
         await self.courier.deliver(CHANNEL, thread_address(message.channel, message.thread_ts))
+        await handoff_hook.customer_turn(message.user, CHANNEL, thread_address(
+            message.channel, message.thread_ts), message.text)
 
     async def _recognise(self, user: str) -> None:
         """Tie a Slack user not yet on file to the contact with their confirmed email."""
