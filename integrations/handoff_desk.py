@@ -16,10 +16,13 @@ from sqlalchemy.orm import Session
 
 from bot.handoff import ar_outbox, service, transcript
 from bot.handoff.card import card_blocks, card_text, escaped, message_line
+from bot.conversation.identity import identify
 from bot.handoff.customer_asks import asks_for_the_bot
+from bot.handoff.desk import Handover, hand_over
+from bot.handoff.frustration import sounds_frustrated
 from bot.handoff.reasons import outcome_label
 from bot.handoff.relay_rules import why_not_sendable
-from bot.handoff.texts import response_text
+from bot.handoff.texts import opening_phrase, response_text
 from bot.languages import DEFAULT_LANGUAGE
 from bot.ledger.models import HandoffMessage, HandoffRequest
 from bot.messaging import channel_store
@@ -172,6 +175,9 @@ class HandoffDesk:
         handoff is open (and back to the bot if the customer asks for it)."""
         handoff = await self._db(self._open, conversation_id)
         if handoff is None:
+            verdict = await asyncio.to_thread(sounds_frustrated, text)
+            if verdict.frustrated:
+                await self._frustration_handoff(conversation_id, verdict.why or "tone")
             return
         tracker = await self.rasa.tracker(conversation_id)
         events = tracker.get("events") or []
@@ -180,6 +186,33 @@ class HandoffDesk:
         self.kick(handoff["reference"])
         if handoff["status"] == "claimed" and asks_for_the_bot(text):
             await self.hand_back(handoff["reference"], "customer", None)
+
+    def _hand_over(self, session: Session, tracker: dict[str, Any], why: str) -> Handover:
+        conversation_id = tracker["sender_id"]
+        channel = tracker.get("latest_input_channel")
+        caller = identify(session, conversation_id, channel, self.app.now())
+        language = (tracker.get("slots") or {}).get("language") or DEFAULT_LANGUAGE
+        metadata = (tracker.get("latest_message") or {}).get("metadata")
+        return hand_over(session, self.settings, caller, conversation_id, "frustration",
+                         tracker.get("events") or [], channel, metadata, language,
+                         self.app.now(), self.app.today(), why)
+
+    async def _frustration_handoff(self, conversation_id: str, why: str) -> None:
+        """A frustrated customer goes to a person: recorded, carded, and told so."""
+        tracker = await self.rasa.tracker(conversation_id)
+        handover = await self._db(self._hand_over, tracker, why)
+        if not handover.created:
+            return
+        language = (tracker.get("slots") or {}).get("language") or DEFAULT_LANGUAGE
+        notice = response_text("utter_handoff_frustrated", language,
+                               reference=handover.reference)
+        if handover.opens is not None:
+            notice += " " + response_text("utter_handoff_team_away", language,
+                                          opens=opening_phrase(handover.opens, language))
+        await self.rasa.append(conversation_id, [
+            {"event": "bot", "text": notice, "metadata": {"handoff": handover.reference}}],
+            output_channel=RELAY_CHANNEL)
+        self.kick(handover.reference)
 
     # --- collectors' buttons -----------------------------------------------------------
 
