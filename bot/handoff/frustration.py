@@ -55,7 +55,7 @@ STRONG = {
         r"\b(?:dritte|vierte|funfte|x-te|zigste)n? mal\b", r"\bwie oft\b",
         r"\bschon (?:\w+ )?(?:gesagt|erklart|geschrieben|mitgeteilt)\b",
         r"\bwarte (?:\w+ )?immer noch\b", r"\b(?:dreimal|viermal|funfmal|mehrmals|zigmal)\b",
-        r"\bwiederholen\?", r"\bschon wieder\b",
+        r"\bwiederholen\?",
         r"\b(?:terceira|quarta|quinta|enesima) vez\b", r"\bquantas vezes\b",
         r"\b(?:eu )?ja (?:disse|falei|expliquei|escrevi)\b", r"\bainda (?:estou|to) esperando\b",
         r"\b(?:tres|quatro|cinco|varias|mil) vezes (?:ja|que|sobre|seguidas)\b",
@@ -78,12 +78,12 @@ STRONG = {
     "anger": _any(
         r"\b(?:ridiculous|unacceptable|outrageous|disgrace\w*|incompetent|pathetic|absurd)\b",
         r"\b(?:fed up|sick (?:and tired )?of|tired of (?:this|it|your)|waste of (?:my )?time)\b",
-        r"\b(?:useless|worst|furious|livid|insane|wtf|damn|a joke|kidding me)\b",
+        r"\b(?:useless|worst|furious|livid|insane|wtf|damn|kidding me)\b",
         r"\b(?:ridiculo|inaceptable|hart[oa]s?|indignante|verguenza|inutil|escandalo)\b",
         r"\b(?:tomando el pelo|perdida (?:total )?de tiempo|furios[oa]|cansad[oa]s? de)\b",
         r"\b(?:ridicule|inacceptable|marre|ras le bol|honteu\w+|inutile|scandaleu\w+)\b",
         r"\b(?:vous moquez|perte de temps|furieu\w+|j'en ai assez|n'importe quoi)\b",
-        r"\b(?:lacherlich|inakzeptabel|nase voll|frechheit|unverschamt\w*|nutzlos)\b",
+        r"\b(?:lacherlich|inakzeptabel|nase voll|frechheit|unverschamt\w*|nutzlos\w*)\b",
         r"\b(?:schlechtest\w+|skandal\w*|veraeppeln|verappeln|verarsch\w+|zeitverschwendung)\b",
         r"\b(?:wutend|es satt|es leid|unfassbar|zumutung|chaos|katastrophe)\b",
         r"\b(?:disaster|a mess|desastre|catastrophe|bagunca)\b",
@@ -91,18 +91,92 @@ STRONG = {
         r"\b(?:quero reclamar|vou reclamar|reclamacao formal)\b",
         r"\b(?:estoy|estamos) (?:muy )?cansad[oa]s?\b",
         r"\b(?:ridiculo|inaceitavel|fart[oa]|vergonha|inutil|absurdo|palhacada)\b",
-        r"\b(?:de brincadeira|perda (?:total )?de tempo|bagunca|furios[oa]|cansad[oa] diss[oa])\b"),
+        r"\b(?:de brincadeira|perda (?:total )?de tempo|bagunca|furios[oa]|cansad[oa] diss[oa])\b",
+        # "is this a joke?", "it's not possible", "unacceptable" in the other languages
+        r"\b(?:is (?:this|that) a|this is a|what a|c'est une|es una|e uma|e|soll das ein|"
+        r"das ist ein) (?:joke|blague|broma|witz|piada)\b", r"\binadmissible\b",
+        r"\b(?:c'est pas possible|ce n'est pas possible|nao e possivel|no puede ser)\b",
+        r"\b(?:ne sert a rien|no sirve (?:para|de) nada|nao serve (?:para|pra) nada|bringt nichts)\b",
+        r"\bstop (?:chasing|harassing|spamming|hounding)\b",
+        r"\b(?:reicht (?:es )?(?:mir|uns)|keine lust mehr)\b"),
+    # Tired of explaining, not being read, something simple made hard.
+    "not understood or not answered": _any(
+        r"\b(?:done|tired of|sick of|fed up with) (?:explaining|repeating|asking)\b",
+        r"\b(?:me canse|estoy cansad[oa] de explicar|cansei|j'en ai marre d'expliquer)\b",
+        r"\b(?:read my message|read what i wrote|lee bien|lea bien|lisez mon message|"
+        r"lesen sie (?:meine|die) nachricht|le a mensagem|leia a mensagem)\b",
+        r"\b(?:not|isn't) what i (?:asked|said|wrote)\b",
+        r"\bno es lo que (?:pregunte|dije|pedi)\b",
+        r"\b(?:pas|n'est pas) ce que j'ai (?:demande|dit|ecrit)\b",
+        r"\bdas habe ich nicht (?:gefragt|gesagt|geschrieben)\b",
+        r"\bnao (?:foi|e) (?:isso )?o? ?que eu (?:perguntei|disse|pedi)\b",
+        r"\b(?:what part of|que parte de|quelle partie de|welchen teil (?:von|an))\b",
+        r"\b(?:why is it so|por que (?:es|e) (?:tan|tao)|pourquoi c'est (?:si|aussi)|"
+        r"warum ist (?:es|das) so|por que e tao) (?:hard|difficult|complicated|dificil|"
+        r"complique|compliquee|kompliziert|schwer)\b",
+        r"\b(?:cuesta tanto|so schwer ist das nicht|no es tan dificil|nao e dificil|"
+        r"c'est (?:pourtant )?simple pourtant|simple question)\b",
+        r"\b(?:still nothing|toujours rien|todavia nada|ainda nada|immer noch nichts|"
+        r"sigo sin respuesta|continuo esperando)\b",
+        r"\b(?:no (?:answer|reply|response)s? (?:at all|yet|from)|null antwort|cero respuestas|"
+        r"aucune reponse|nenhuma resposta|sin respuesta)\b"),
+    "escalation or leaving": _any(
+        r"\b(?:escalat\w+|escalo|escalar|eskalier\w+|remonte\w*) (?:\w+ )?(?:to|a|an|pro|para|"
+        r"au|aupres)\b",
+        r"\b(?:switch|change|changing|switching) (?:\w+ )?suppliers?\b",
+        r"\b(?:cambiar de proveedor|changer de fournisseur|lieferanten (?:zu )?wechseln|"
+        r"trocar de fornecedor|mudar de fornecedor)\b",
+        r"\b(?:withhold\w*|retener|retenemos|retenons|retenir|zuruckhalten|halten \w+ \w+ "
+        r"zuruck|segurar|reter) (?:\w+ )?(?:the |el |le |la |o |den |die )?(?:payment|pago|"
+        r"paiement|zahlung|pagamento)\b",
+        r"\b(?:not paying|no pagamos|on ne paie|ne paierons|zahlen (?:wir )?nichts|"
+        r"nao pagamos) (?:anything|nada|plus rien|rien|mehr)\b",
+        ),
+    # The same mistake again and again, or the n-th message.
+    "a recurring problem": _any(
+        r"\b(?:every|each) (?:single )?(?:month|time|week|invoice)\b.{0,40}\bsame\b",
+        r"\b(?:cada|todos los) mes(?:es)?\b.{0,30}\bmismo\b",
+        r"\btous les mois\b.{0,30}\bmeme\b", r"\bjeden monat\b.{0,30}\bderselb",
+        r"\btodo (?:o )?mes\b.{0,30}\bmesmo\b",
+        r"\b(?:like|as) the last (?:\w+|\d+) times\b",
+        r"\bcomo las (?:ultimas )?(?:\w+|\d+) (?:ultimas )?veces\b",
+        r"\bcomme les (?:\w+|\d+) dernieres fois\b", r"\bwie die letzten (?:\w+|\d+) male\b",
+        r"\b(?:igual|como) (?:as|nas) (?:ultimas )?(?:\w+|\d+) (?:ultimas )?vezes\b",
+        r"\b(?:third|fourth|3rd|tercer|tercera|cuarto|troisieme|quatrieme|dritte|vierte|"
+        r"terceiro|terceira|quarto) (?:e-?mail|mail|message|sms|text|whats\w*|call|correo|"
+        r"mensaje|llamada|appel|nachricht|anruf|mensagem|ligacao)\b",
+        r"\b(?:twice|two times|dos veces|deux fois|zweimal|duas vezes) (?:already|ya|deja|"
+        r"schon|ja)\b",
+        r"\b(?:already|ya|deja|schon|ja) (?:\w+ )?(?:\w+ )?(?:twice|two times|dos veces|"
+        r"deux fois|zweimal|duas vezes)\b",
+        r"\b(?:asked|pregunte|demande|gefragt|perguntei) (?:\w+ )?(?:twice|dos veces|deux fois|"
+        r"zweimal|duas vezes)\b"),
 }
-WEAK = _any(r"\b(?:again|still|never|nobody|no one|every time)\b", r"!!|\?\?|\?!",
+# Annoyed emoji, and laughter that makes an angry word a joke about themselves.
+ANNOYED_EMOJI = re.compile("[\U0001F644\U0001F621\U0001F620\U0001F92C\U0001F624\U0001F926]"
+                           "|\U0001F44F\s*\U0001F44F")
+LAUGHTER = re.compile(r"\b(?:ha(?:ha)+|ja(?:ja)+|lol|mdr|k{3,}|rsrs\w*|hihi)\b")
+WEAK = _any(r"\b(?:again|still|never|nobody|no one|every time|keep|always)\b", r"!!|\?\?|\?!",
+            r"\b(?:schon wieder|jedes mal|a chaque fois|cada vez|toda vez|siempre|sempre)\b",
+            r"\b(?:unbelievable|seriously|really\?)\b",
+            # "is anyone there?", asking for a manager: telling only with something else
+            r"\b(?:is (?:anyone|anybody) (?:there|reading|home)|hay alguien|il y a quelqu'un|"
+            r"tem alguem|ist da jemand|jemand da)\b",
+            r"\b(?:manager|supervisor|responsable|gerente|responsavel|vorgesetzt\w*)\b",
             r"\b(?:otra vez|de nuevo|todavia|nadie|nunca|increible)\b",
             r"\b(?:encore|toujours|personne|jamais|incroyable)\b",
             r"\b(?:wieder|immer noch|niemand|nie|unglaublich)\b",
             r"\b(?:de novo|ainda|ninguem|nunca|inacreditavel)\b")
 
 
-def _shouting(text: str) -> bool:
-    loud = [w for w in re.findall(r"[^\W\d_]{4,}", text) if w.isupper()]
-    return len(loud) >= 3
+def _shouting(text: str, words: int) -> bool:
+    """Words in capitals (three letters or more, not codes such as USD or ACH)."""
+    loud = [w for w in re.findall(r"[^\W\d_]{3,}", text) if w.isupper() and w not in CODES]
+    return len(loud) >= words
+
+
+CODES = frozenset({"USD", "EUR", "CAD", "BRL", "GBP", "ACH", "SEPA", "IBAN", "BIC", "SMS",
+                   "PDF", "ERP", "CFO", "DAF", "VAT", "IVA", "TVA", "MWST", "INV", "ACME"})
 
 
 @dataclass(frozen=True)
@@ -160,11 +234,14 @@ class FrustrationDetector:
             return Verdict(False, None, 0.0)
         flat = folded(text)
         probability = float(self.model.predict_proba([text])[0][1])
+        laughing = bool(LAUGHTER.search(flat))
         for why, pattern in STRONG.items():
-            if pattern.search(flat):
+            if pattern.search(flat) and not (laughing and why == "anger"):
                 return Verdict(True, why, probability)
-        hint = bool(WEAK.search(flat)) or _shouting(text)
-        if probability >= MODEL_ALONE or (hint and probability >= WITH_A_HINT):
+        if _shouting(text, 3) or ANNOYED_EMOJI.search(text):
+            return Verdict(True, "shouting or annoyed emoji", probability)
+        hints = len({m.group(0) for m in WEAK.finditer(flat)}) + _shouting(text, 2)
+        if hints >= 2 or probability >= MODEL_ALONE or (hints and probability >= WITH_A_HINT):
             return Verdict(True, "tone", probability)
         return Verdict(False, None, probability)
 
