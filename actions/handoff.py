@@ -8,8 +8,12 @@ from typing import Optional
 
 from sqlalchemy.orm import Session
 
+from rasa_sdk import Action
+from rasa_sdk.events import ActionExecuted, ConversationPaused, SessionStarted
+
 from actions.base import Turn, ar_app, caller_of
 from bot.handoff.desk import hand_over
+from bot.handoff.service import owned_by_a_person
 from bot.handoff.texts import opening_phrase
 
 
@@ -33,3 +37,23 @@ def hand_to_person(turn: Turn, reason: str, detail: Optional[str] = None,
     else:
         turn.say("utter_handoff_recorded", reference=handover.reference)
     return handover.reference
+
+
+class ActionSessionStart(Action):
+    """A new session (after SESSION_EXPIRATION) resets the tracker, pause included: while
+    a collector owns the conversation it stays paused, so the bot never talks over them."""
+
+    def name(self) -> str:
+        return "action_session_start"
+
+    async def run(self, dispatcher, tracker, domain):
+        import asyncio
+
+        def owned() -> bool:
+            with ar_app().session() as session:
+                return owned_by_a_person(session, tracker.sender_id)
+
+        events = [SessionStarted()]
+        if await asyncio.to_thread(owned):
+            events.append(ConversationPaused())
+        return events + [ActionExecuted("action_listen")]

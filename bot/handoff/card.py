@@ -128,6 +128,8 @@ def card_blocks(handoff: HandoffRequest, now: datetime,
     said = snapshot.get("messages") or []
     if said:
         lines = [message_line(m, (translations or {}).get(i)) for i, m in enumerate(said)]
+        while len(lines) > 1 and len("\n".join(lines)) > MAX_TEXT - 40:
+            lines.pop(0)  # a section holds 3,000 characters: the latest messages matter most
         blocks.append(_section("*Last messages*\n" + "\n".join(lines)))
     did = snapshot.get("bot_did") or []
     blocks.append(_section("*The bot already:* " + ("; ".join(did) if did else "nothing yet")))

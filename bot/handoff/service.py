@@ -29,6 +29,11 @@ def open_handoff(session: Session, conversation_id: str) -> Optional[HandoffRequ
         .order_by(HandoffRequest.id.desc())).first()
 
 
+def owned_by_a_person(session: Session, conversation_id: str) -> bool:
+    handoff = open_handoff(session, conversation_id)
+    return handoff is not None and handoff.status == "claimed"
+
+
 def find(session: Session, reference: str) -> Optional[HandoffRequest]:
     return session.scalars(select(HandoffRequest).where(
         HandoffRequest.reference == reference)).first()

@@ -173,6 +173,7 @@ def run_assistant(app: ARApp, train_only: bool = False) -> int:
         f"  web chat         http://127.0.0.1:{settings.rasa_port}/webhooks/webchat/\n"
         f"  Twilio webhook   {settings.public_base_url.rstrip('/')}/webhooks/twilio/webhook\n"
         f"  Slack events     {settings.public_base_url.rstrip('/')}/webhooks/slack/webhook\n"
+        f"  Slack buttons    {settings.public_base_url.rstrip('/')}/webhooks/slack/interactive\n"
         f"  action server    http://127.0.0.1:{settings.action_port}/webhook\n"
         f"  ledger database  {app.database.engine.url.render_as_string(hide_password=True)}\n"
         "Press Ctrl-C to stop.", flush=True)

@@ -142,3 +142,25 @@ def test_locked_verification_goes_to_a_person_without_account_figures(desk):
     handoff = handoffs(desk)[0]
     assert handoff.reason == "verification_locked" and handoff.customer_id is None
     assert handoff.snapshot["account"] is None
+
+
+def test_a_new_session_stays_paused_while_a_collector_owns_the_conversation(desk):
+    import asyncio
+
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.handoff import ActionSessionStart
+    from bot.handoff import service
+
+    def start_session() -> list[str]:
+        events = asyncio.run(ActionSessionStart().run(
+            CollectingDispatcher(), make_tracker(JANE_SMS), {}))
+        return [e["event"] for e in events]
+
+    assert start_session() == ["session_started", "action"]
+    run_action(ActionRequestHuman(), make_tracker(JANE_SMS, "agent", "request_human"))
+    assert start_session() == ["session_started", "action"]  # waiting: the bot still helps
+    with desk.session() as session:
+        handoff = session.scalars(select(HandoffRequest)).one()
+        service.claim(session, handoff, "U0MARIA", "Maria Lopez", desk.now())
+    assert start_session() == ["session_started", "pause", "action"]

@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import timedelta
 from typing import Any, Callable, Optional
 from unittest import mock
 
@@ -22,7 +23,7 @@ import pytest
 from bot.conversation import formatting
 from bot.handoff.card import CLAIM, HAND_BACK, RESOLVE
 from bot.ledger.figures import account_summary
-from bot.ledger.models import Customer
+from bot.ledger.models import Customer, HandoffMessage
 from bot.runtime.app import ARApp
 from tests.conftest import BUSINESS_DATE
 from tests.fakes.slack_api import FakeSlackAPI, SlackUser
@@ -226,6 +227,11 @@ class Browser(WebVisitor):
 
 
 class Texting(Phone):
+    def asks_for_a_person(self, text: str, ar_team: "ARTeam"):
+        """Text text; the card of the handoff it started, once it is in the AR channel."""
+        self.texts(text)
+        return ar_team.card(reference_in(self.got("HND-")))
+
     def got(self, fragment: str) -> str:
         """Wait until a message containing fragment arrived; everything received since."""
         received: list = []
@@ -244,10 +250,7 @@ def test_a_texting_customer_gets_a_collector_and_back_the_bot(assistant, ledger,
     jane.new_messages()
     jane.texts("hi, what's our current balance?")
     assert open_total(ledger, "ACME-001") in jane.got("open")
-    jane.texts("I want to talk to a real person")
-    reference = reference_in(jane.got("HND-"))
-
-    card = ar_team.card(reference)
+    card = jane.asks_for_a_person("I want to talk to a real person", ar_team)
     shown = ar_team.shows(card)
     assert "Acme Corporation" in shown and "ACME-001" in shown and "Jane Doe" in shown
     assert f"*Open balance:* {open_total(ledger, 'ACME-001')}" in shown
@@ -272,6 +275,10 @@ def test_a_texting_customer_gets_a_collector_and_back_the_bot(assistant, ledger,
     note = ar_team.reply(card, MARIA, "note: good payer, fee waived as a courtesy")
     wait_for(lambda: ar_team.reacted(note, "lock"), "the note is marked internal")
     ar_team.reply(card, MARIA, "note: second note", event_id=note["event_id"])  # a retry
+    with ledger.session() as session:
+        notes = session.query(HandoffMessage).filter_by(kind="note").all()
+        assert [n.text for n in notes if "note" in n.text or "payer" in n.text] == [
+            "good payer, fee waived as a courtesy"]
     assert ar_team.click(card, HAND_BACK, MARIA) == 200
     back = jane.got("back with the assistant")
     assert "good payer" not in back and "second note" not in back
@@ -381,3 +388,74 @@ def test_nothing_is_lost_while_slack_is_down(assistant, ledger, slack, twilio, a
 def test_forged_interactive_payloads_are_refused(ar_team):
     forged = type("Card", (), {"ts": "1.1", "text": "HND-ZZZZZZ"})()
     assert ar_team.click(forged, CLAIM, MARIA, secret="not-the-secret") == 401
+
+
+def handoff_row(app: ARApp, reference: str, **changes) -> None:
+    from bot.ledger.models import HandoffRequest
+
+    with app.session() as session:
+        row = session.query(HandoffRequest).filter_by(reference=reference).one()
+        for name, value in changes.items():
+            setattr(row, name, value)
+
+
+def test_a_frustrated_whatsapp_customer_goes_to_a_person_and_may_ask_for_the_bot_back(
+        assistant, ledger, twilio, ar_team):
+    klaus = Texting(assistant, twilio, "whatsapp:+4915112345678")
+    klaus.new_messages()
+    card = klaus.asks_for_a_person(
+        "Das ist jetzt das dritte Mal, dass ich nach unserem Saldo frage!", ar_team)
+    shown = ar_team.shows(card)
+    assert "The customer sounds frustrated (repeated asks)" in shown
+    assert "Channel: WhatsApp · Language: German" in shown
+    assert "German; the bot reads: asks what the account owes" in shown
+
+    assert ar_team.click(card, CLAIM, KAI) == 200
+    klaus.got("Kai Berg")
+    klaus.texts("können wir bitte zurück zum Bot?")
+    ar_team.thread_gets(card, "The customer asked for the bot back")
+    assert "wieder beim Assistenten" in klaus.got("Assistenten")
+    wait_for(lambda: "Handed back to the bot" in ar_team.shows(card), "the card says so")
+
+    second = klaus.asks_for_a_person("Ich möchte mit einem Mitarbeiter sprechen", ar_team)
+    assert ar_team.click(second, CLAIM, KAI) == 200
+    klaus.got("Kai Berg")
+    handoff_row(ledger, card_reference(second), last_customer_message_at=(
+        ledger.now() - timedelta(hours=25)))
+    ar_team.reply(second, KAI, "Guten Tag Herr Weber, ich rufe Sie an.")
+    ar_team.thread_gets(second, "Not sent to the customer: WhatsApp's 24-hour window has closed")
+    assert not any("ich rufe Sie an" in m.body for m in klaus.new_messages())
+
+
+def test_an_unclaimed_card_is_announced_again_and_an_opted_out_number_gets_nothing(
+        assistant, ledger, twilio, ar_team):
+    bob = Texting(assistant, twilio, "+14155550102")
+    bob.new_messages()
+    card = bob.asks_for_a_person("agent", ar_team)
+    reference = card_reference(card)
+    handoff_row(ledger, reference, created_at=ledger.now() - timedelta(hours=11),
+                announced_at=ledger.now() - timedelta(hours=11))
+    again = ar_team.thread_gets(card, "is still unclaimed")[0]
+    assert "<@U0COLLMARIA>" in again and "has waited 660 min" in again
+    wait_for(lambda: "the customer has waited 660 min" in ar_team.shows(card), "the card's wait")
+
+    bob.texts("STOP")
+    bob.got("")  # the opt-out confirmation
+    ar_team.reply(card, MARIA, "Hi Bob, Maria here from AR.")
+    ar_team.thread_gets(card, "Not sent to the customer: the customer opted out of SMS")
+    time.sleep(1)
+    assert bob.new_messages() == []
+
+
+def test_a_reply_twilio_refuses_at_first_is_flagged_then_marked_delivered(
+        assistant, ledger, twilio, ar_team):
+    peter = Texting(assistant, twilio, "+14165550123")
+    peter.new_messages()
+    card = peter.asks_for_a_person("can I speak to a person please", ar_team)
+    assert ar_team.click(card, CLAIM, MARIA) == 200
+    peter.got("Maria Lopez")
+    twilio.fail_next(1)
+    answer = ar_team.reply(card, MARIA, "Peter, the credit note is on its way.")
+    ar_team.thread_gets(card, "Not delivered yet")
+    assert "credit note is on its way" in peter.got("credit note")
+    wait_for(lambda: ar_team.reacted(answer, "white_check_mark"), "delivered shown after the retry")

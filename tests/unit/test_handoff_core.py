@@ -141,3 +141,12 @@ def test_translation_is_off_by_default_and_an_unknown_service_is_refused():
     ("thank you Maria", False)])
 def test_a_customer_asking_for_the_bot_back_is_heard_in_five_languages(text, asks):
     assert asks_for_the_bot(text) is asks
+
+
+def test_a_long_conversation_keeps_the_latest_messages_within_slacks_limit():
+    long = dict(SNAPSHOT, messages=[{"who": "customer", "text": f"message {i} " + "x" * 400,
+                                     "language": "en", "reading": None} for i in range(12)])
+    blocks = card_blocks(_handoff(long), NOW)
+    transcript = next(b["text"]["text"] for b in blocks if b["type"] == "section"
+                      and b["text"]["text"].startswith("*Last messages*"))
+    assert len(transcript) <= 3000 and "message 11 " in transcript and "message 0 " not in transcript
