@@ -23,6 +23,7 @@ from bot.handoff.frustration import sounds_frustrated
 from bot.handoff.reasons import outcome_label
 from bot.handoff.relay_rules import why_not_sendable
 from bot.handoff.texts import opening_phrase, response_text
+from bot.handoff.translation import translator_for
 from bot.languages import DEFAULT_LANGUAGE
 from bot.ledger.models import HandoffMessage, HandoffRequest
 from bot.messaging import channel_store
@@ -49,6 +50,7 @@ class HandoffDesk:
         self.courier = Courier(self.app, {ar_outbox.AR_CHANNEL: self._post},
                                settings.outbox_first_retry_seconds)
         self._names: dict[str, str] = {}
+        self.translator = translator_for(settings.handoff_translator)
         self._background: set[asyncio.Task] = set()
 
     @property
@@ -100,10 +102,22 @@ class HandoffDesk:
 
     # --- the AR channel (outbox sender) -----------------------------------------------
 
+    def _translations(self, handoff: HandoffRequest) -> dict[int, str]:
+        """English translations of the card's non-English customer messages, where the
+        translation service (HANDOFF_TRANSLATOR, off by default) gives one."""
+        found = {}
+        for index, message in enumerate((handoff.snapshot or {}).get("messages") or []):
+            if message["who"] == "customer" and message.get("language") not in (None, "en"):
+                english = self.translator.to_english(message["text"], message["language"])
+                if english:
+                    found[index] = english
+        return found
+
     def _card_view(self, session: Session, reference: str) -> dict[str, Any]:
         handoff = service.find(session, reference)
         return {"card_channel": handoff.card_channel, "card_ts": handoff.card_ts,
-                "text": card_text(handoff), "blocks": card_blocks(handoff, self.app.now())}
+                "text": card_text(handoff),
+                "blocks": card_blocks(handoff, self.app.now(), self._translations(handoff))}
 
     def _card_posted(self, session: Session, reference: str, channel: str, ts: str) -> None:
         handoff = service.find(session, reference)

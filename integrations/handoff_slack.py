@@ -25,11 +25,14 @@ from bot.handoff.frustration import detector
 from bot.settings import Settings, get_settings
 from integrations import handoff_hook
 from integrations.handoff_desk import RELAY_CHANNEL, HandoffDesk, RelayOutput
+from integrations.slack_channel import first_time_seen
+from integrations.slack_events import customer_message
 
 logger = logging.getLogger(__name__)
 
 
-def bolt_app(desk: HandoffDesk) -> AsyncApp:
+def bolt_app(desk: HandoffDesk,
+             customer_event: Callable[[dict[str, Any]], Awaitable[None]]) -> AsyncApp:
     """The slack-bolt app: each listener acknowledges first, then does the work."""
     app = AsyncApp(token=desk.settings.slack_bot_token,
                    signing_secret=desk.settings.slack_signing_secret, client=desk.client,
@@ -60,11 +63,17 @@ def bolt_app(desk: HandoffDesk) -> AsyncApp:
         await desk.resolve(reference, outcome, user, name)
 
     @app.event("message")
-    async def thread_message(body, event):
-        # Reached over Socket Mode; over HTTP the customer channel's webhook hands AR
-        # channel events to the desk before bolt would see them.
+    async def message(body, event):
+        # Reached over Socket Mode only: over HTTP, events go to the customer channel's
+        # webhook, which hands the AR channel's to the desk.
         if desk.is_ar_event(event):
             await desk.collector_event(body)
+        else:
+            await customer_event(body)
+
+    @app.event("app_mention")
+    async def mention(body):
+        await customer_event(body)
 
     return app
 
@@ -84,7 +93,8 @@ class HandoffSlackInput(InputChannel):
     def __init__(self, settings: Optional[Settings] = None):
         self.settings = settings or get_settings()
         self.desk = HandoffDesk(self.settings)
-        self.bolt = bolt_app(self.desk) if self.desk.configured else None
+        self.bolt = bolt_app(self.desk, self.customer_event) if self.desk.configured else None
+        self._on_new_message: Optional[Callable[[UserMessage], Awaitable[Any]]] = None
         self._loop: Optional[asyncio.Task] = None
         self._socket: Optional[Any] = None
         handoff_hook.register(self.desk)
@@ -94,6 +104,17 @@ class HandoffSlackInput(InputChannel):
 
     def get_output_channel(self) -> RelayOutput:
         return RelayOutput(self.desk)
+
+    async def customer_event(self, payload: dict[str, Any]) -> None:
+        """A customer's Slack message that came over Socket Mode: answered by the
+        customer channel as if it had come to its webhook (retries taken once)."""
+        slack = self.desk.delivery.inputs.get("slack")
+        message = customer_message(payload)
+        if slack is None or message is None or self._on_new_message is None:
+            return
+        event_id = payload.get("event_id") if isinstance(payload.get("event_id"), str) else None
+        if await asyncio.to_thread(first_time_seen, slack.app, event_id, message):
+            await slack.conversation.answer(message, self._on_new_message)
 
     async def _start(self, app: Any) -> None:
         self.desk.delivery.attach(getattr(app.ctx, "input_channels", None))
@@ -117,6 +138,7 @@ class HandoffSlackInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("slack_handoff", __name__)
+        self._on_new_message = on_new_message
         handler = AsyncSlackRequestHandler(self.bolt) if self.bolt is not None else None
 
         @hook.listener("after_server_start")

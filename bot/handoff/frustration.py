@@ -154,7 +154,7 @@ STRONG = {
 }
 # Annoyed emoji, and laughter that makes an angry word a joke about themselves.
 ANNOYED_EMOJI = re.compile("[\U0001F644\U0001F621\U0001F620\U0001F92C\U0001F624\U0001F926]"
-                           "|\U0001F44F\s*\U0001F44F")
+                           "|\U0001F44F\\s*\U0001F44F")
 LAUGHTER = re.compile(r"\b(?:ha(?:ha)+|ja(?:ja)+|lol|mdr|k{3,}|rsrs\w*|hihi)\b")
 WEAK = _any(r"\b(?:again|still|never|nobody|no one|every time|keep|always)\b", r"!!|\?\?|\?!",
             r"\b(?:schon wieder|jedes mal|a chaque fois|cada vez|toda vez|siempre|sempre)\b",

@@ -53,8 +53,10 @@ class FakeSlackAPI:
     reactions.add, auth.test and users.info (from the users table), all refusing a
     wrong bearer token with invalid_auth."""
 
-    def __init__(self, bot_token: str):
-        self.bot_token = bot_token
+    def __init__(self, bot_token: str, app_token: str = ""):
+        self.bot_token, self.app_token = bot_token, app_token
+        self.acks: list[str] = []  # envelope ids the app acknowledged over Socket Mode
+        self._sockets: list[web.WebSocketResponse] = []
         self.users: dict[str, SlackUser] = {}
         self.user_lookups: list[str] = []
         self.failed_posts = 0
@@ -119,6 +121,8 @@ class FakeSlackAPI:
         app.router.add_route("*", "/api/auth.test", self._auth_test)
         app.router.add_route("*", "/api/chat.update", self._update)
         app.router.add_route("*", "/api/reactions.add", self._react)
+        app.router.add_route("*", "/api/apps.connections.open", self._open_connection)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         self._loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -190,6 +194,43 @@ class FakeSlackAPI:
                 return web.json_response({"ok": False, "error": "already_reacted"})
             self.reactions.append(reaction)
         return web.json_response({"ok": True})
+
+    async def _open_connection(self, request: web.Request) -> web.Response:
+        """Socket Mode: the app (with its xapp- token) asks where to connect."""
+        if not self.app_token or request.headers.get("Authorization") != f"Bearer {self.app_token}":
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"})
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse(autoping=True)  # pongs the client's pings
+        await socket.prepare(request)
+        await socket.send_json({"type": "hello", "num_connections": 1,
+                                "connection_info": {"app_id": "A0AR"},
+                                "debug_info": {"host": "fake"}})
+        self._sockets.append(socket)
+        async for message in socket:
+            if message.type == web.WSMsgType.TEXT:
+                envelope = json.loads(message.data)
+                if envelope.get("envelope_id"):
+                    self.acks.append(envelope["envelope_id"])
+        self._sockets.remove(socket)
+        return socket
+
+    @property
+    def socket_connected(self) -> bool:
+        return bool(self._sockets)
+
+    def push(self, kind: str, payload: dict) -> str:
+        """Deliver an envelope over Socket Mode (events_api, interactive); its id."""
+        envelope_id = f"env-{next(self._ts)}"
+        envelope = {"envelope_id": envelope_id, "type": kind, "payload": payload,
+                    "accepts_response_payload": kind == "interactive", "retry_attempt": 0}
+
+        async def send() -> None:
+            await self._sockets[-1].send_json(envelope)
+
+        asyncio.run_coroutine_threadsafe(send(), self._loop).result(10)
+        return envelope_id
 
     def latest_card(self, channel: str, ts: str) -> Optional[list]:
         """The blocks a message shows now: its last update's, else its own."""

@@ -149,38 +149,44 @@ class ARTeam:
 
     def click(self, card, action_id: str, user: str, option: Optional[str] = None,
               secret: str = SECRET) -> int:
-        action: dict[str, Any] = {"action_id": action_id, "block_id": "b",
-                                  "type": "button", "value": card_reference(card),
-                                  "action_ts": str(time.time())}
-        if option:
-            action = {**action, "type": "static_select",
-                      "selected_option": {"value": f"{card_reference(card)}|{option}"}}
-        payload = {"type": "block_actions", "user": {"id": user, "username": user.lower(),
-                                                     "name": user.lower(), "team_id": "T0NORTHWIND"},
-                   "api_app_id": "A0AR", "token": "legacy", "team": {"id": "T0NORTHWIND"},
-                   "container": {"type": "message", "message_ts": card.ts,
-                                 "channel_id": AR_CHANNEL},
-                   "channel": {"id": AR_CHANNEL}, "message": {"ts": card.ts},
-                   "trigger_id": "1.2.3", "response_url": "https://hooks.slack.invalid/x",
-                   "actions": [action]}
+        payload = button_payload(card, action_id, user, option)
         body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
         return self._post("interactive", body, "application/x-www-form-urlencoded", secret)
 
     def reply(self, card, user: str, text: str, event_id: Optional[str] = None) -> dict:
         """A collector writes in the card's thread; Slack delivers the event to us."""
-        ts = f"1791000000.{next(_ts):06d}"
-        payload = {"type": "event_callback", "team_id": "T0NORTHWIND",
-                   "event_id": event_id or f"EvAR{ts.replace('.', '')}",
-                   "authorizations": [{"user_id": "U0ARBOT", "is_bot": True}],
-                   "event": {"type": "message", "user": user, "text": text, "ts": ts,
-                             "thread_ts": card.ts, "channel": AR_CHANNEL,
-                             "team": "T0NORTHWIND"}}
+        payload = thread_event(card, user, text, event_id)
         assert self._post("webhook", json.dumps(payload).encode(), "application/json") == 200
         return payload
 
     def reacted(self, payload: dict, name: str) -> bool:
         ts = payload["event"]["ts"]
         return any(r.ts == ts and r.name == name for r in self.slack.reactions)
+
+
+def button_payload(card, action_id: str, user: str, option: Optional[str] = None) -> dict:
+    """A block_actions payload as Slack sends it when a collector presses a card's button."""
+    action: dict[str, Any] = {"action_id": action_id, "block_id": "b", "type": "button",
+                              "value": card_reference(card), "action_ts": str(time.time())}
+    if option:
+        action = {**action, "type": "static_select",
+                  "selected_option": {"value": f"{card_reference(card)}|{option}"}}
+    return {"type": "block_actions", "user": {"id": user, "username": user.lower(),
+                                              "name": user.lower(), "team_id": "T0NORTHWIND"},
+            "api_app_id": "A0AR", "token": "legacy", "team": {"id": "T0NORTHWIND"},
+            "container": {"type": "message", "message_ts": card.ts, "channel_id": AR_CHANNEL},
+            "channel": {"id": AR_CHANNEL}, "message": {"ts": card.ts}, "trigger_id": "1.2.3",
+            "response_url": "https://hooks.slack.invalid/x", "actions": [action]}
+
+
+def thread_event(card, user: str, text: str, event_id: Optional[str] = None) -> dict:
+    """The event Slack delivers when someone writes in the card's thread."""
+    ts = f"1791000000.{next(_ts):06d}"
+    return {"type": "event_callback", "team_id": "T0NORTHWIND", "api_app_id": "A0AR",
+            "event_id": event_id or f"EvAR{ts.replace('.', '')}",
+            "authorizations": [{"user_id": "U0ARBOT", "is_bot": True}],
+            "event": {"type": "message", "user": user, "text": text, "ts": ts,
+                      "thread_ts": card.ts, "channel": AR_CHANNEL, "team": "T0NORTHWIND"}}
 
 
 def card_reference(card) -> str:
