@@ -10,12 +10,11 @@ import logging
 from typing import Any, Awaitable, Callable, Optional
 
 from rasa.core.channels.channel import OutputChannel
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.orm import Session
 
 from bot.handoff import ar_outbox, service, transcript
-from bot.handoff.card import card_blocks, card_text, escaped, message_line
+from bot.handoff.card import escaped, message_line
 from bot.conversation.identity import identify
 from bot.handoff.customer_asks import asks_for_the_bot
 from bot.handoff.desk import Handover, hand_over
@@ -29,9 +28,11 @@ from bot.ledger.models import HandoffMessage, HandoffRequest
 from bot.messaging import channel_store
 from bot.runtime.app import ARApp
 from bot.settings import Settings
+from integrations.handoff_ar_channel import ARChannelPoster
 from integrations.handoff_delivery import CustomerDelivery, Outcome, is_opted_out, outbox_outcome
 from integrations.outbox import Courier
 from integrations.rasa_api import RasaApi
+from integrations.slack_conversation import in_session
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +48,11 @@ class HandoffDesk:
                                      base_url=settings.slack_api_base_url, timeout=15)
         self.rasa = RasaApi(settings)
         self.delivery = CustomerDelivery(self.app)
-        self.courier = Courier(self.app, {ar_outbox.AR_CHANNEL: self._post},
+        self.poster = ARChannelPoster(self.app, self.client, settings.slack_handoff_channel,
+                                      translator_for(settings.handoff_translator))
+        self.courier = Courier(self.app, {ar_outbox.AR_CHANNEL: self.poster.post},
                                settings.outbox_first_retry_seconds)
         self._names: dict[str, str] = {}
-        self.translator = translator_for(settings.handoff_translator)
         self._background: set[asyncio.Task] = set()
 
     @property
@@ -61,11 +63,7 @@ class HandoffDesk:
     # --- plumbing ----------------------------------------------------------------------
 
     async def _db(self, work: Callable[..., Any], *args: Any) -> Any:
-        def run() -> Any:
-            with self.app.session() as session:
-                return work(session, *args)
-
-        return await asyncio.to_thread(run)
+        return await asyncio.to_thread(in_session, self.app, work, *args)
 
     def in_background(self, work: Awaitable) -> asyncio.Task:
         task = asyncio.ensure_future(work)
@@ -99,65 +97,6 @@ class HandoffDesk:
                                type(error).__name__)
                 return fallback or "a collector"
         return self._names[user]
-
-    # --- the AR channel (outbox sender) -----------------------------------------------
-
-    def _translations(self, handoff: HandoffRequest) -> dict[int, str]:
-        """English translations of the card's non-English customer messages, where the
-        translation service (HANDOFF_TRANSLATOR, off by default) gives one."""
-        found = {}
-        for index, message in enumerate((handoff.snapshot or {}).get("messages") or []):
-            if message["who"] == "customer" and message.get("language") not in (None, "en"):
-                english = self.translator.to_english(message["text"], message["language"])
-                if english:
-                    found[index] = english
-        return found
-
-    def _card_view(self, session: Session, reference: str) -> dict[str, Any]:
-        handoff = service.find(session, reference)
-        return {"card_channel": handoff.card_channel, "card_ts": handoff.card_ts,
-                "text": card_text(handoff),
-                "blocks": card_blocks(handoff, self.app.now(), self._translations(handoff))}
-
-    def _card_posted(self, session: Session, reference: str, channel: str, ts: str) -> None:
-        handoff = service.find(session, reference)
-        handoff.card_channel, handoff.card_ts = channel, ts
-        handoff.announced_at = self.app.now()
-
-    async def _post(self, reference: str, body: str) -> Optional[str]:
-        """Post one queued item about a handoff to Slack; raises when Slack did not take it."""
-        post = ar_outbox.parse(body)
-        view = await self._db(self._card_view, reference)
-        if post["kind"] == "card":
-            if view["card_ts"]:
-                return view["card_ts"]
-            answer = await self.client.chat_postMessage(
-                channel=self.settings.slack_handoff_channel, text=view["text"],
-                blocks=view["blocks"], unfurl_links=False, unfurl_media=False)
-            await self._db(self._card_posted, reference, answer["channel"], answer["ts"])
-            return answer["ts"]
-        if not view["card_ts"]:
-            raise RuntimeError("the card is not posted yet")
-        channel, ts = view["card_channel"], view["card_ts"]
-        if post["kind"] == "update":
-            await self.client.chat_update(channel=channel, ts=ts, text=view["text"],
-                                          blocks=view["blocks"])
-            return ts
-        if post["kind"] == "reaction":
-            try:
-                await self.client.reactions_add(channel=channel, timestamp=post["ts"],
-                                                name=post["name"])
-            except SlackApiError as error:
-                if error.response.get("error") != "already_reacted":
-                    raise
-            return None
-        answer = await self.client.chat_postMessage(
-            channel=channel, thread_ts=ts, text=post["text"], unfurl_links=False,
-            reply_broadcast=post["kind"] == "reannounce")
-        if post["kind"] == "reannounce":
-            await self.client.chat_update(channel=channel, ts=ts, text=view["text"],
-                                          blocks=view["blocks"])
-        return answer.get("ts")
 
     # --- customers' turns --------------------------------------------------------------
 

@@ -150,3 +150,18 @@ def test_a_long_conversation_keeps_the_latest_messages_within_slacks_limit():
     transcript = next(b["text"]["text"] for b in blocks if b["type"] == "section"
                       and b["text"]["text"].startswith("*Last messages*"))
     assert len(transcript) <= 3000 and "message 11 " in transcript and "message 0 " not in transcript
+
+
+def test_a_translation_service_plugged_in_shows_on_the_card(demo_app):
+    from integrations.handoff_ar_channel import ARChannelPoster
+
+    class Echo:
+        def to_english(self, text, language):
+            return f"[{language}->en] {text}"
+
+    with demo_app.session() as session:
+        handoff, _ = service.request_handoff(session, "c-pt", None, "customer_asked",
+                                             snapshot=SNAPSHOT, now=NOW)
+        poster = ARChannelPoster(demo_app, None, "C0AR", Echo())
+        shown = _text(poster._card_view(session, handoff.reference)["blocks"])
+    assert "translation: [pt-&gt;en] quero parcelar em 3 vezes" in shown
