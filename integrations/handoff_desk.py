@@ -306,11 +306,16 @@ class HandoffDesk:
 
     async def collector_event(self, payload: dict[str, Any]) -> None:
         event = payload.get("event") or {}
-        if (event.get("type") != "message" or event.get("subtype") or event.get("bot_id")
-                or not event.get("user") or not event.get("thread_ts")
-                or event.get("thread_ts") == event.get("ts")):
-            return
+        if (event.get("type") != "message" or event.get("bot_id") or not event.get("user")
+                or not event.get("thread_ts") or event.get("thread_ts") == event.get("ts")
+                or event.get("subtype") not in (None, "file_share")):
+            return  # edits, joins, the app's own posts, top-level chatter: not replies
         if not await self._db(self._first_time, payload.get("event_id")):
+            return
+        if event.get("subtype") == "file_share":
+            reference = await self._db(self._files_not_relayed, event)
+            if reference:
+                self.kick(reference)
             return
         name = await self.name_of(event["user"])
         todo = await self._db(self._take_reply, event, name)
@@ -321,6 +326,15 @@ class HandoffDesk:
                 await self.claim(todo["reference"], event["user"], name)
             await self._relay(todo, event, name)
         self.kick(todo["reference"])
+
+    def _files_not_relayed(self, session: Session, event: dict[str, Any]) -> Optional[str]:
+        handoff = service.by_card(session, event["channel"], event["thread_ts"])
+        if handoff is None:
+            return None
+        self._queue(session, handoff, "thread", text=(
+            ":warning: Files are not relayed to the customer; only text is. Write the "
+            "answer, or send the document from the AR system."))
+        return handoff.reference
 
     async def _relay(self, todo: dict[str, Any], event: dict[str, Any], name: str) -> None:
         try:

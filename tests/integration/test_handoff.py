@@ -278,6 +278,10 @@ def test_a_texting_customer_gets_a_collector_and_back_the_bot(assistant, ledger,
     assert "I've waived the fee" in jane.got("waived")
     wait_for(lambda: ar_team.reacted(answer, "white_check_mark"), "delivered is shown")
 
+    upload = thread_event(card, MARIA, "here is the credit note")
+    upload["event"]["subtype"] = "file_share"
+    assert ar_team._post("webhook", json.dumps(upload).encode(), "application/json") == 200
+    ar_team.thread_gets(card, "Files are not relayed to the customer")
     note = ar_team.reply(card, MARIA, "note: good payer, fee waived as a courtesy")
     wait_for(lambda: ar_team.reacted(note, "lock"), "the note is marked internal")
     ar_team.reply(card, MARIA, "note: second note", event_id=note["event_id"])  # a retry
@@ -287,7 +291,7 @@ def test_a_texting_customer_gets_a_collector_and_back_the_bot(assistant, ledger,
             "good payer, fee waived as a courtesy"]
     assert ar_team.click(card, HAND_BACK, MARIA) == 200
     back = jane.got("back with the assistant")
-    assert "good payer" not in back and "second note" not in back
+    assert "good payer" not in back and "credit note" not in back
     ar_team.thread_gets(card, "Maria Lopez handed the conversation back to the bot")
 
     jane.texts("what do we owe?")
