@@ -5,7 +5,7 @@ from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 
 from actions.base import SyncAction, ar_app, caller_of
 from actions.forms import ALL_FORM_SLOTS
-from bot.requests.handoffs import request_handoff
+from actions.handoff import hand_to_person
 
 IDENTITY_SLOTS = ("account_number", "verification_invoice")
 FORM_SLOTS = (IDENTITY_SLOTS + ALL_FORM_SLOTS
@@ -67,17 +67,12 @@ class ActionRequestHuman(SyncAction):
 
     @staticmethod
     def hand_over(turn, reason: str) -> list:
-        with ar_app().session() as session:
-            caller = caller_of(session, turn.tracker)
-            handoff, created = request_handoff(session, turn.tracker.sender_id, caller, reason)
-            reference = handoff.reference
-        turn.say("utter_handoff_recorded" if created else "utter_handoff_already_waiting",
-                 reference=reference)
+        hand_to_person(turn, reason)
         return [ActiveLoop(None)] + _clear(FORM_SLOTS)
 
 
 class ActionDefaultFallback(SyncAction):
-    """Ask to rephrase; after two misses in a row, offer a person."""
+    """Ask to rephrase; after two misses in a row, hand over to a person."""
 
     def name(self) -> str:
         return "action_default_fallback"
@@ -92,6 +87,6 @@ class ActionDefaultFallback(SyncAction):
             misses += 1
         if misses >= MISSES_BEFORE_OFFERING_A_PERSON:
             turn.say("utter_offer_human")
-        else:
-            turn.say("utter_please_rephrase")
+            return ActionRequestHuman.hand_over(turn, "misunderstanding")
+        turn.say("utter_please_rephrase")
         return []

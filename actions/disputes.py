@@ -3,9 +3,11 @@ the customer confirms, then a reference and a collections hold."""
 
 from decimal import Decimal
 
-from actions.base import CallerAction
+from actions.base import CallerAction, ar_app
 from actions.forms import CONFIRMED, ListeningForm, StartFormAction, clear
+from actions.handoff import hand_to_person
 from bot.conversation.identity import find_invoice
+from bot.handoff.triggers import dispute_needs_person
 from bot.requests.disputes import DisputeInputError, open_dispute
 from bot.requests.form_answers import FORM_SLOTS, WHOLE_INVOICE
 
@@ -77,4 +79,6 @@ class ActionSubmitDispute(CallerAction):
                      invoice_number=invoice.invoice_number,
                      amount=turn.money(dispute.amount, invoice.currency),
                      reason=turn.fragment(f"utter_dispute_reason_{reason}"))
+            if dispute_needs_person(dispute.amount, ar_app().settings):
+                hand_to_person(turn, "dispute_over_threshold", dispute.reference, session)
         return clear(*DISPUTE_SLOTS)

@@ -1,6 +1,7 @@
 """Invoice copies and statements sent to the person asking, and "did you send it?"."""
 
 from actions.base import CallerAction, InvoiceAction, ar_app
+from actions.handoff import hand_to_person
 from bot.documents.delivery import DocumentDesk, Outcome, Route
 from bot.documents.log import last_delivery
 from bot.documents.period import statement_period
@@ -25,13 +26,16 @@ def desk() -> DocumentDesk:
                         mailer.send if mailer.configured else None)
 
 
-def say_outcome(turn, outcome: Outcome, document: str) -> None:
+def say_outcome(session, turn, outcome: Outcome, document: str) -> None:
     if outcome.kind == "no_email":
         turn.say("utter_no_delivery_address")
         return
     turn.say(f"utter_document_{outcome.kind}", document=document, link=outcome.link or "",
              expires=turn.day(outcome.expires_at.date()) if outcome.expires_at else "",
              destination=outcome.destination or "", reference=outcome.reference)
+    if outcome.kind == "awaiting_approval":
+        # A typed address is AR's decision: a collector takes it up with the customer.
+        hand_to_person(turn, "documents_new_address", outcome.reference, session)
 
 
 def _text(turn) -> str:
@@ -54,7 +58,7 @@ class ActionSendInvoiceCopy(InvoiceAction):
                                  turn.language, invoice=invoice,
                                  email=asks_for_email(_text(turn)),
                                  typed_address=turn.entity("email"))
-        say_outcome(turn, outcome, turn.fragment(
+        say_outcome(session, turn, outcome, turn.fragment(
             "utter_document_invoice", invoice_number=invoice.invoice_number,
             open_amount=turn.money(open_amount(invoice), invoice.currency),
             due_date=turn.day(invoice.due_date)))
@@ -74,7 +78,7 @@ class ActionSendStatement(CallerAction):
                                   start=turn.day(period[0]), end=turn.day(period[1]))
                     if period else
                     turn.fragment("utter_document_statement", customer_name=caller.customer_name))
-        say_outcome(turn, outcome, document)
+        say_outcome(session, turn, outcome, document)
         return []
 
 

@@ -3,6 +3,7 @@
 from rasa_sdk import FormValidationAction
 
 from actions.base import Turn, ar_app
+from actions.handoff import hand_to_person
 from bot.conversation.identity import verify_by_knowledge
 from bot.conversation.message_values import means_cancel
 from bot.requests.form_answers import split_verification_answer
@@ -21,6 +22,7 @@ def _verify(turn: Turn, account_text: str, invoice_text: str) -> dict:
         return {"account_number": result.caller.account_number, "verification_invoice": "ok"}
     if result.status == "locked":
         turn.say("utter_verification_locked")
+        hand_to_person(turn, "verification_locked")
         return {"account_number": LOCKED, "verification_invoice": LOCKED}
     turn.say("utter_verification_failed", attempts_left=result.attempts_left)
     return {"account_number": None, "verification_invoice": None}

@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 from actions.base import CallerAction, ar_app, caller_of
+from actions.handoff import hand_to_person
 from actions.forms import (
     CONFIRMED,
     AskFormSlot,
@@ -15,6 +16,7 @@ from actions.forms import (
     refuse_when_nothing_owed,
 )
 from bot.conversation.parsing import WHOLE_BALANCE
+from bot.handoff.triggers import plan_needs_person
 from bot.requests.form_answers import FORM_SLOTS
 from bot.requests.plans import PlanInputError, preview_payment_plan, request_payment_plan
 
@@ -124,4 +126,6 @@ class ActionSubmitPaymentPlan(CallerAction):
                 for reason in plan.decision_reasons)
             turn.say("utter_plan_pending", reference=plan.reference, total=total,
                      schedule=schedule, reasons=reasons)
+            if plan_needs_person(plan):
+                hand_to_person(turn, "plan_outside_policy", plan.reference, session)
         return clear(*PLAN_SLOTS)

@@ -106,6 +106,17 @@ class Settings:
     transcript_retention_days: int = 365
     nlu_data_dir: Path = PROJECT_ROOT / "data" / "nlu"
     test_stories_dir: Path = PROJECT_ROOT / "tests" / "stories"
+    # Handoff to AR collectors in Slack: the AR channel's id (empty: handoffs are recorded
+    # but no card is posted), Socket Mode's app-level token (optional), re-announce an
+    # unclaimed card after this many minutes, disputes above this amount go to a person,
+    # the AR team's hours ("Mon-Fri 08:00-18:00 America/New_York"), and the translation
+    # service for customer messages (empty: none, the bot's English reading only).
+    slack_handoff_channel: str = ""
+    slack_app_token: str = field(default="", repr=False)
+    handoff_sla_minutes: float = 15.0
+    handoff_dispute_threshold: Decimal = Decimal("5000")
+    office_hours: str = "Mon-Fri 08:00-18:00 America/New_York"
+    handoff_translator: str = ""
     # Documents (invoice copies, statements): the seller on them, signed links, e-invoices,
     # the ERP's own PDFs, MMS, and the mail server (bot/documents, integrations/smtp_mailer).
     documents: "DocumentSettings" = field(default_factory=lambda: DocumentSettings())
@@ -202,6 +213,12 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         nlu_data_dir=Path(env.get("CONSOLE_NLU_DATA_DIR", str(PROJECT_ROOT / "data" / "nlu"))),
         test_stories_dir=Path(env.get("CONSOLE_TEST_STORIES_DIR",
                                       str(PROJECT_ROOT / "tests" / "stories"))),
+        slack_handoff_channel=env.get("SLACK_HANDOFF_CHANNEL", ""),
+        slack_app_token=env.get("SLACK_APP_TOKEN", ""),
+        handoff_sla_minutes=float(env.get("HANDOFF_SLA_MINUTES", "15")),
+        handoff_dispute_threshold=_decimal(env, "HANDOFF_DISPUTE_THRESHOLD", "5000"),
+        office_hours=env.get("AR_OFFICE_HOURS", "Mon-Fri 08:00-18:00 America/New_York"),
+        handoff_translator=env.get("HANDOFF_TRANSLATOR", ""),
         documents=_document_settings(env),
     )
 

@@ -28,6 +28,7 @@ from bot.messaging import channel_store
 from bot.runtime.app import ARApp
 from bot.settings import Settings, get_settings
 from integrations.document_senders import slack_file_sender
+from integrations import handoff_hook
 from integrations.outbox import Courier
 from integrations.slack_api import SlackWebApi
 from integrations.slack_conversation import CHANNEL, SlackConversation
@@ -153,6 +154,8 @@ class SlackCustomerInput(InputChannel):
     async def _acknowledge(self, payload: dict[str, Any], request: Request,
                            on_new_message: OnNewMessage):
         """200 at once; the message, if new and a customer's, answered in the background."""
+        if handoff_hook.takes_slack_event(payload):  # the AR channel: collectors, not customers
+            return response.text("")
         message = customer_message(payload)
         event_id = payload.get("event_id") if isinstance(payload.get("event_id"), str) else None
         if not await asyncio.to_thread(first_time_seen, self.app, event_id, message):

@@ -17,6 +17,7 @@ from bot.messaging import channel_store
 from bot.messaging.sms import not_text_reply
 from bot.messaging.slack_text import choices_offered, slack_messages
 from bot.runtime.app import ARApp
+from integrations import handoff_hook
 from integrations.outbox import Courier
 from integrations.rasa_tracker import conversation_language
 from integrations.slack_api import SlackWebApi, thread_address
@@ -74,6 +75,8 @@ class SlackConversation:
             input_channel=CHANNEL, message_id=message.delivery_id,
             metadata=message.metadata()))
         await asyncio.to_thread(self._queue, message, replies.messages)
+        await handoff_hook.customer_turn(message.user, CHANNEL, thread_address(
+            message.channel, message.thread_ts), message.text)
 
     async def _recognise(self, user: str) -> Optional[Caller]:
         """Who the Slack user is; one not yet on file is tied to the contact with their

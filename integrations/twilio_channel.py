@@ -28,6 +28,7 @@ from bot.conversation.identity import identify
 from bot.messaging import channel_store, sms
 from bot.runtime.app import ARApp
 from bot.settings import Settings, get_settings
+from integrations import handoff_hook
 from integrations.outbox import Courier, masked
 from integrations.rasa_tracker import conversation_language
 from integrations.twilio_sender import TwilioSender, outbox_channel
@@ -283,6 +284,8 @@ class TwilioMessagingInput(InputChannel):
         if any(m.get("buttons") for m in collector.messages):
             language = await conversation_language(request, inbound.sender) or language
         await self.reply(inbound.sender, collector.messages, language)
+        await handoff_hook.customer_turn(inbound.sender, inbound.channel, inbound.sender,
+                                         inbound.body)
 
     async def handle(self, inbound: Inbound, request: Request,
                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:

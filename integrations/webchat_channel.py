@@ -28,6 +28,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.settings import Settings, get_settings
+from integrations import handoff_hook
 from integrations.webchat_messages import Refused, bot_message, parse_message, transcript
 from integrations.webchat_session import (COOKIE_NAME, COOKIE_PATH, Session, Sessions,
                                           session_secret)
@@ -118,6 +119,8 @@ class WebchatInput(InputChannel):
             logger.exception("Web chat: the assistant failed to answer a message")
             return self._finish(response.json({"error": NOT_ANSWERED}, status=503),
                                 session, request)
+        await handoff_hook.customer_turn(session.conversation_id, CHANNEL,
+                                         session.conversation_id, incoming.text)
         messages = [m for m in map(bot_message, collector.messages) if m]
         return self._finish(response.json({"messages": messages}), session, request)
 

@@ -95,7 +95,8 @@ def bot_message(raw: dict[str, Any]) -> dict[str, Any]:
 
 def transcript(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """The user's and the assistant's messages among serialised tracker events, in order:
-    {"sender": "user" | "bot", ...}; a button press shows as the button's title."""
+    {"sender": "user" | "bot" | "collector" (with "name"), ...}; a button press shows as
+    the button's title."""
     entries: list[dict[str, Any]] = []
     for event in events:
         kind = event.get("event")
@@ -104,6 +105,9 @@ def transcript(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             entries.append({"sender": "user", "text": shown})
         elif kind == "bot":
             message = bot_message({**(event.get("data") or {}), "text": event.get("text")})
-            if message:
+            collector = (event.get("metadata") or {}).get("collector")
+            if message and collector:  # a person from the AR team, relayed by the handoff
+                entries.append({"sender": "collector", "name": str(collector), **message})
+            elif message:
                 entries.append({"sender": "bot", **message})
     return entries

@@ -10,7 +10,9 @@ import yaml
 
 from bot.settings import PROJECT_ROOT
 
-ACTIONS_SOURCE = "\n".join(p.read_text() for p in (PROJECT_ROOT / "actions").glob("*.py"))
+# The actions, and the handoff relay, which tells customers when a person joins or leaves.
+ACTIONS_SOURCE = "\n".join(p.read_text() for p in [*(PROJECT_ROOT / "actions").glob("*.py"),
+                                                   PROJECT_ROOT / "integrations" / "handoff_desk.py"])
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
 FORM_QUESTIONS = {f"utter_ask_{slot}" for form in DOMAIN["forms"].values()
                   for slot in form["required_slots"]}

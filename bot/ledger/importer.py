@@ -242,6 +242,9 @@ class _Importer:
                 credit_limit=row.decimal("credit_limit", required=False, positive=False),
                 language=row.choice("language", SUPPORTED_LANGUAGES, default="en"),
             )
+            if "collector_slack_id" in row.cells:  # optional: the account's AR collector
+                values["collector_slack_id"] = row.text("collector_slack_id", required=False,
+                                                        max_length=40)
             if None in (values["account_number"], values["name"], values["currency"],
                         values["payment_terms_days"], values["language"]):
                 continue

@@ -74,6 +74,8 @@ class Customer(Base):
     payment_terms_days = Column(Integer, nullable=False, default=30)
     credit_limit = Column(Money, nullable=True)
     language = Column(String(5), nullable=False, default="en")
+    # The AR collector who looks after the account, mentioned on its handoff cards.
+    collector_slack_id = Column(String(40), nullable=True)
 
     contacts = relationship("Contact", back_populates="customer", order_by="Contact.id")
     invoices = relationship("Invoice", back_populates="customer", order_by="Invoice.due_date")
@@ -283,15 +285,57 @@ class DocumentRequest(Base):
 
 
 class HandoffRequest(Base):
+    """A conversation handed to an AR collector: why, what the collector was shown (the
+    snapshot), where its Slack card is, who owns it and how it ended."""
+
     __tablename__ = "handoff_requests"
     id = Column(Integer, primary_key=True)
     reference = Column(String(20), nullable=False, unique=True)
     conversation_id = Column(String(255), nullable=False, index=True)
     customer_id = Column(ForeignKey("customers.id"), nullable=True)
     contact_id = Column(ForeignKey("contacts.id"), nullable=True)
-    reason = Column(String(40), nullable=False)  # customer_asked | misunderstanding | ...
+    reason = Column(String(40), nullable=False)  # one of bot.handoff.reasons.REASONS
+    # requested (waiting) | claimed (a person owns it) | returned (to the bot) | resolved
     status = Column(String(20), nullable=False, default="requested")
     created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+    channel = Column(String(20), nullable=True)  # sms | whatsapp | slack | webchat | rest
+    address = Column(String(255), nullable=True)  # where the customer's replies go
+    language = Column(String(5), nullable=True)
+    snapshot = Column(JSON, nullable=True)
+    card_channel = Column(String(40), nullable=True)
+    card_ts = Column(String(40), nullable=True)
+    announced_at = Column(AwareDateTime, nullable=True)
+    owner_slack_id = Column(String(40), nullable=True)
+    owner_name = Column(String(200), nullable=True)
+    claimed_at = Column(AwareDateTime, nullable=True)
+    closed_at = Column(AwareDateTime, nullable=True)
+    outcome = Column(String(40), nullable=True)
+    last_customer_message_at = Column(AwareDateTime, nullable=True)
+    # How many tracker events were already shown in the card or its thread.
+    events_seen = Column(Integer, nullable=False, default=0, server_default="0")
+
+    messages = relationship("HandoffMessage", back_populates="handoff",
+                            order_by="HandoffMessage.id")
+
+
+class HandoffMessage(Base):
+    """One line of a handoff's thread: a customer's message, the bot's, a collector's
+    reply (with whether it reached the customer) or an internal note."""
+
+    __tablename__ = "handoff_messages"
+    id = Column(Integer, primary_key=True)
+    handoff_id = Column(ForeignKey("handoff_requests.id"), nullable=False, index=True)
+    kind = Column(String(20), nullable=False)  # customer | bot | collector | note | system
+    author = Column(String(200), nullable=True)
+    text = Column(Text, nullable=False)
+    reading = Column(Text, nullable=True)  # the bot's English reading of a customer message
+    slack_ts = Column(String(40), nullable=True)  # the collector's message in the thread
+    delivery = Column(String(20), nullable=True)  # pending | delivered | not_sent | failed
+    delivery_detail = Column(Text, nullable=True)
+    outbox_ids = Column(JSON, nullable=True)
+    created_at = Column(AwareDateTime, nullable=False, default=utcnow)
+
+    handoff = relationship("HandoffRequest", back_populates="messages")
 
 
 class VerifiedConversation(Base):

@@ -37,6 +37,22 @@ def cmd_run(app: ARApp, args) -> int:
     return run_assistant(app, train_only=args.train_only)
 
 
+def cmd_eval_frustration(_app: ARApp, args) -> int:
+    from bot.handoff.frustration_eval import below_targets, evaluate, report
+
+    try:
+        scores, mistakes = evaluate(Path(f) for f in args.files)
+    except (OSError, KeyError, ValueError) as error:
+        print(f"cannot read {', '.join(args.files)}: {error} (header: text, frustrated, lang)",
+              file=sys.stderr)
+        return 2
+    print(f"{', '.join(args.files)}\n{report(scores, mistakes, args.show_mistakes)}")
+    misses = below_targets(scores, args.min_precision, args.min_recall)
+    for miss in misses:
+        print(f"FAIL: {miss}", file=sys.stderr)
+    return 1 if misses else 0
+
+
 def cmd_eval_nlu(app: ARApp, args) -> int:
     from bot.nlu.evaluation import EvaluationFileError, Targets, evaluate, read_samples
     from bot.runtime.runner import ensure_model
@@ -120,12 +136,22 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.documents.commands import add_render_parser
 
     add_render_parser(commands)
+
+    frustration = commands.add_parser(
+        "eval-frustration", help="precision and recall of frustration detection per language")
+    frustration.add_argument("files", nargs="+", metavar="FILE.tsv",
+                             help="tab-separated, header: text, frustrated (0/1), lang")
+    frustration.add_argument("--show-mistakes", type=int, default=20, metavar="N",
+                             help="list up to N misclassified messages")
+    for target in ("precision", "recall"):
+        frustration.add_argument(f"--min-{target}", type=float, default=0.0, metavar="X",
+                                 help=f"exit 1 when a language's {target} is under X")
     return parser
 
 
 COMMANDS = {"migrate": cmd_migrate, "import": cmd_import, "run": cmd_run,
-            "eval-nlu": cmd_eval_nlu, "console": cmd_console, "render": cmd_render,
-            "documents": cmd_documents}
+            "eval-nlu": cmd_eval_nlu, "eval-frustration": cmd_eval_frustration,
+            "console": cmd_console, "render": cmd_render, "documents": cmd_documents}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

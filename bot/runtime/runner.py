@@ -178,6 +178,7 @@ def run_assistant(app: ARApp, train_only: bool = False) -> int:
         f"  web chat         http://127.0.0.1:{settings.rasa_port}/webhooks/webchat/\n"
         f"  Twilio webhook   {settings.public_base_url.rstrip('/')}/webhooks/twilio/webhook\n"
         f"  Slack events     {settings.public_base_url.rstrip('/')}/webhooks/slack/webhook\n"
+        f"  Slack buttons    {settings.public_base_url.rstrip('/')}/webhooks/slack/interactive\n"
         f"  action server    http://127.0.0.1:{settings.action_port}/webhook\n"
         f"  console          {settings.console_public_url.rstrip('/')}/  "
         "(add a user: python -m bot console add-user NAME --role admin)\n"

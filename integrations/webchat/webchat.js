@@ -7,7 +7,7 @@
   var STRINGS = {
     en: {
       title: "Accounts receivable assistant", placeholder: "Type your message",
-      send: "Send", typing: "The assistant is typing…", document: "Document",
+      send: "Send", typing: "The assistant is typing…", document: "Document", team: "AR team",
       unreachable: "Cannot reach the assistant. Check your connection and try again.",
       tooLong: "Your message is too long: at most 2,000 characters. Please shorten it.",
       rejected: "That message could not be sent. Please check it and try again.",
@@ -15,7 +15,7 @@
     },
     es: {
       title: "Asistente de cuentas por cobrar", placeholder: "Escriba su mensaje",
-      send: "Enviar", typing: "El asistente está escribiendo…", document: "Documento",
+      send: "Enviar", typing: "El asistente está escribiendo…", document: "Documento", team: "equipo de cobros",
       unreachable: "No se puede contactar con el asistente. Compruebe su conexión e inténtelo de nuevo.",
       tooLong: "Su mensaje es demasiado largo: 2000 caracteres como máximo. Acórtelo, por favor.",
       rejected: "No se pudo enviar ese mensaje. Revíselo e inténtelo de nuevo.",
@@ -23,7 +23,7 @@
     },
     fr: {
       title: "Assistant comptes clients", placeholder: "Écrivez votre message",
-      send: "Envoyer", typing: "L'assistant écrit…", document: "Document",
+      send: "Envoyer", typing: "L'assistant écrit…", document: "Document", team: "service comptabilité clients",
       unreachable: "Impossible de joindre l'assistant. Vérifiez votre connexion et réessayez.",
       tooLong: "Votre message est trop long : 2 000 caractères au maximum. Veuillez le raccourcir.",
       rejected: "Ce message n'a pas pu être envoyé. Vérifiez-le et réessayez.",
@@ -31,7 +31,7 @@
     },
     de: {
       title: "Assistent Debitorenbuchhaltung", placeholder: "Nachricht eingeben",
-      send: "Senden", typing: "Der Assistent schreibt…", document: "Dokument",
+      send: "Senden", typing: "Der Assistent schreibt…", document: "Dokument", team: "Debitorenteam",
       unreachable: "Der Assistent ist nicht erreichbar. Bitte prüfen Sie Ihre Verbindung und versuchen Sie es erneut.",
       tooLong: "Ihre Nachricht ist zu lang: höchstens 2.000 Zeichen. Bitte kürzen Sie sie.",
       rejected: "Diese Nachricht konnte nicht gesendet werden. Bitte prüfen Sie sie und versuchen Sie es erneut.",
@@ -39,7 +39,7 @@
     },
     pt: {
       title: "Assistente de contas a receber", placeholder: "Digite sua mensagem",
-      send: "Enviar", typing: "O assistente está digitando…", document: "Documento",
+      send: "Enviar", typing: "O assistente está digitando…", document: "Documento", team: "equipe de contas a receber",
       unreachable: "Não foi possível contatar o assistente. Verifique sua conexão e tente novamente.",
       tooLong: "Sua mensagem é longa demais: no máximo 2.000 caracteres. Encurte-a, por favor.",
       rejected: "Não foi possível enviar essa mensagem. Verifique-a e tente novamente.",
@@ -64,6 +64,10 @@
 
   var log, typing, errorLine, form, box, sendButton;
   var busy = false;
+  // How many history entries the page shows: a poll draws only what came after, such as
+  // a reply from a person on the AR team, without a reload.
+  var shown = 0;
+  var POLL_MS = 3000;
 
   // --- drawing ---------------------------------------------------------------------------
 
@@ -147,7 +151,14 @@
 
   function addEntry(entry) {
     var item = document.createElement("li");
-    item.className = "msg " + (entry.sender === "user" ? "user" : "bot");
+    item.className = "msg " + (entry.sender === "user" ? "user"
+      : entry.sender === "collector" ? "bot collector" : "bot");
+    if (entry.sender === "collector" && entry.name) {
+      var who = document.createElement("div");
+      who.className = "name";
+      who.textContent = entry.name + " · " + T.team;
+      item.appendChild(who);
+    }
     if (entry.text) {
       var body = document.createElement("div");
       body.className = "text";
@@ -214,6 +225,7 @@
     var body = title ? { text: text, display: title } : { text: text };
     post(body).then(function (result) {
       if (!result.ok) { throw result.status; }
+      shown += 1 + (result.data.messages || []).length;
       (result.data.messages || []).forEach(function (message) {
         message.sender = "bot";
         addEntry(message);
@@ -235,11 +247,24 @@
       return response.json();
     }).then(function (data) {
       (data.messages || []).forEach(addEntry);
+      shown = (data.messages || []).length;
       var rows = log.querySelectorAll(".buttons");
       retireButtons(rows[rows.length - 1]);
     }).catch(function () {
       showError(T.unreachable);
     });
+  }
+
+  function poll() {
+    if (busy) { return; }
+    fetch("history", { credentials: "same-origin" }).then(function (response) {
+      return response.ok ? response.json() : { messages: null };
+    }).then(function (data) {
+      var messages = data.messages;
+      if (busy || !messages || messages.length <= shown) { return; }
+      messages.slice(shown).forEach(addEntry);
+      shown = messages.length;
+    }).catch(function () { /* the next poll tries again */ });
   }
 
   // --- the page ----------------------------------------------------------------------------
@@ -275,6 +300,7 @@
       }
     });
     loadHistory();
+    window.setInterval(poll, POLL_MS);
     box.focus();
   }
 

@@ -293,12 +293,15 @@ def test_asking_for_a_person_records_one_handoff(ledger):
         assert session.query(HandoffRequest).count() == 1
 
 
-def test_second_miss_in_a_row_offers_a_person():
+def test_second_miss_in_a_row_hands_over_to_a_person(ledger):
     said, _ = run_action(ActionDefaultFallback(), make_tracker(JANE_SMS, "blorp", "nlu_fallback"))
     assert said[0].startswith("Sorry, I didn't get that")
     said, _ = run_action(ActionDefaultFallback(), make_tracker(
         JANE_SMS, "zzz", "nlu_fallback", earlier_intents=["nlu_fallback"]))
-    assert "pass you to a person" in said[0]
+    assert "passing you to a person" in said[0]
+    assert "asked our AR team to take over (request HND-" in said[1]
+    with ledger.session() as session:
+        assert session.query(HandoffRequest).one().reason == "misunderstanding"
 
 
 def test_email_already_on_file_for_a_colleague_is_refused_clearly(ledger):

@@ -45,18 +45,40 @@ class _PendingFile:
 class SlackUser:
     email: str
     email_confirmed: bool
+    real_name: str = ""
+
+
+@dataclass(frozen=True)
+class Update:
+    channel: str
+    ts: str
+    text: str
+    blocks: Optional[list]
+
+
+@dataclass(frozen=True)
+class Reaction:
+    channel: str
+    ts: str
+    name: str
+
+
+BOT_USER_ID, BOT_ID, TEAM_ID = "U0ARBOT", "B0ARBOT", "T0NORTHWIND"
 
 
 class FakeSlackAPI:
-    """chat.postMessage (recorded in order; fail_next(n) answers the next n with a 503
-    as Slack does when it has trouble), users.info (from the users table), and the file
-    upload of files_upload_v2 as Slack runs it: files.getUploadURLExternal (filename and
-    length; an upload URL and a file id), a POST of the bytes to that URL, then
+    """chat.postMessage and chat.update (recorded in order; fail_next(n) answers the next
+    n with a 503 as Slack does when it has trouble, and down() every call until up()),
+    reactions.add, auth.test, users.info (from the users table), and the file upload of
+    files_upload_v2 as Slack runs it: files.getUploadURLExternal (filename and length; an
+    upload URL and a file id), a POST of the bytes to that URL, then
     files.completeUploadExternal sharing the uploaded files into a channel or thread. The
     API methods refuse a wrong bearer token with invalid_auth."""
 
-    def __init__(self, bot_token: str):
-        self.bot_token = bot_token
+    def __init__(self, bot_token: str, app_token: str = ""):
+        self.bot_token, self.app_token = bot_token, app_token
+        self.acks: list[str] = []  # envelope ids the app acknowledged over Socket Mode
+        self._sockets: list[web.WebSocketResponse] = []
         self.users: dict[str, SlackUser] = {}
         self.user_lookups: list[str] = []
         self.failed_posts = 0
@@ -65,6 +87,9 @@ class FakeSlackAPI:
         self._files: dict[str, _PendingFile] = {}
         self._file_ids = itertools.count(1)
         self._upload_failures_left = 0
+        self.updates: list[Update] = []
+        self.reactions: list[Reaction] = []
+        self._down = False
         self._failures_left = 0
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
@@ -90,6 +115,26 @@ class FakeSlackAPI:
         with self._lock:
             self._failures_left = count
 
+    def down(self) -> None:
+        """Slack has an outage: every Web API call gets a 503 until up()."""
+        with self._lock:
+            self._down = True
+
+    def up(self) -> None:
+        with self._lock:
+            self._down = False
+
+    def _refusal(self, request: web.Request) -> Optional[web.Response]:
+        """What Slack answers instead of doing the call: a wrong token, an outage."""
+        if not self._authorised(request):
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        with self._lock:
+            if self._down:
+                self.failed_posts += 1
+                return web.json_response({"ok": False, "error": "service_unavailable"},
+                                         status=503)
+        return None
+
     def posts(self, channel: Optional[str] = None) -> list[Post]:
         with self._lock:
             return [p for p in self._posts if channel in (None, p.channel)]
@@ -111,6 +156,11 @@ class FakeSlackAPI:
         app.router.add_route("*", "/api/files.getUploadURLExternal", self._upload_url)
         app.router.add_route("POST", "/upload/v1/{file_id}", self._receive_file)
         app.router.add_route("*", "/api/files.completeUploadExternal", self._complete_upload)
+        app.router.add_route("*", "/api/auth.test", self._auth_test)
+        app.router.add_route("*", "/api/chat.update", self._update)
+        app.router.add_route("*", "/api/reactions.add", self._react)
+        app.router.add_route("*", "/api/apps.connections.open", self._open_connection)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         self._loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -129,8 +179,9 @@ class FakeSlackAPI:
         return {**request.query, **(await request.post())}
 
     async def _post_message(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            return web.json_response({"ok": False, "error": "invalid_auth"})
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
         args = await self._arguments(request)
         if not args.get("channel") or not (args.get("text") or args.get("blocks")):
             return web.json_response({"ok": False, "error": "no_text"})
@@ -141,10 +192,92 @@ class FakeSlackAPI:
                 return web.json_response({"ok": False, "error": "service_unavailable"},
                                          status=503)
             post = Post(args["channel"], args.get("thread_ts"), args.get("text") or "",
-                        args.get("blocks"), f"1790000000.{next(self._ts):06d}")
+                        _blocks(args.get("blocks")), f"1790000000.{next(self._ts):06d}")
             self._posts.append(post)
         return web.json_response({"ok": True, "channel": post.channel, "ts": post.ts,
                                   "message": {"text": post.text, "ts": post.ts}})
+
+    async def _auth_test(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        return web.json_response({"ok": True, "url": "https://northwind.slack.com/",
+                                  "team": "Northwind", "user": "ar_assistant",
+                                  "team_id": TEAM_ID, "user_id": BOT_USER_ID,
+                                  "bot_id": BOT_ID, "is_enterprise_install": False})
+
+    async def _update(self, request: web.Request) -> web.Response:
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
+        args = await self._arguments(request)
+        with self._lock:
+            if not any(p.channel == args.get("channel") and p.ts == args.get("ts")
+                       for p in self._posts):
+                return web.json_response({"ok": False, "error": "message_not_found"})
+            update = Update(args["channel"], args["ts"], args.get("text") or "",
+                            _blocks(args.get("blocks")))
+            self.updates.append(update)
+        return web.json_response({"ok": True, "channel": update.channel, "ts": update.ts,
+                                  "text": update.text})
+
+    async def _react(self, request: web.Request) -> web.Response:
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
+        args = await self._arguments(request)
+        reaction = Reaction(args.get("channel", ""), args.get("timestamp", ""),
+                            args.get("name", ""))
+        with self._lock:
+            if reaction in self.reactions:
+                return web.json_response({"ok": False, "error": "already_reacted"})
+            self.reactions.append(reaction)
+        return web.json_response({"ok": True})
+
+    async def _open_connection(self, request: web.Request) -> web.Response:
+        """Socket Mode: the app (with its xapp- token) asks where to connect."""
+        if not self.app_token or request.headers.get("Authorization") != f"Bearer {self.app_token}":
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"})
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse(autoping=True)  # pongs the client's pings
+        await socket.prepare(request)
+        await socket.send_json({"type": "hello", "num_connections": 1,
+                                "connection_info": {"app_id": "A0AR"},
+                                "debug_info": {"host": "fake"}})
+        self._sockets.append(socket)
+        async for message in socket:
+            if message.type == web.WSMsgType.TEXT:
+                envelope = json.loads(message.data)
+                if envelope.get("envelope_id"):
+                    self.acks.append(envelope["envelope_id"])
+        self._sockets.remove(socket)
+        return socket
+
+    @property
+    def socket_connected(self) -> bool:
+        return bool(self._sockets)
+
+    def push(self, kind: str, payload: dict) -> str:
+        """Deliver an envelope over Socket Mode (events_api, interactive); its id."""
+        envelope_id = f"env-{next(self._ts)}"
+        envelope = {"envelope_id": envelope_id, "type": kind, "payload": payload,
+                    "accepts_response_payload": kind == "interactive", "retry_attempt": 0}
+
+        async def send() -> None:
+            await self._sockets[-1].send_json(envelope)
+
+        asyncio.run_coroutine_threadsafe(send(), self._loop).result(10)
+        return envelope_id
+
+    def latest_card(self, channel: str, ts: str) -> Optional[list]:
+        """The blocks a message shows now: its last update's, else its own."""
+        with self._lock:
+            for update in reversed(self.updates):
+                if update.channel == channel and update.ts == ts:
+                    return update.blocks
+            return next((p.blocks for p in self._posts if p.channel == channel and p.ts == ts),
+                        None)
 
     async def _users_info(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
@@ -156,7 +289,9 @@ class FakeSlackAPI:
             return web.json_response({"ok": False, "error": "user_not_found"})
         return web.json_response({"ok": True, "user": {
             "id": user_id, "is_bot": False, "is_email_confirmed": user.email_confirmed,
-            "profile": {"email": user.email, "real_name": user_id}}})
+            "real_name": user.real_name or user_id,
+            "profile": {"email": user.email, "real_name": user.real_name or user_id,
+                        "display_name": user.real_name or user_id}}})
 
     async def _upload_url(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
@@ -216,3 +351,10 @@ class FakeSlackAPI:
                                "size": len(pending.content), "mimetype": "application/pdf"
                                if pending.filename.endswith(".pdf") else "text/plain"})
         return web.json_response({"ok": True, "files": shared})
+
+
+def _blocks(value: Any) -> Optional[list]:
+    """Blocks as Slack reads them: a JSON string in a form post, a list in a JSON body."""
+    if isinstance(value, str):
+        return json.loads(value)
+    return value

@@ -19,7 +19,7 @@ LAYERS = {
     "conversation": 2,
     "requests": 3, "messaging": 3, "nlu": 3,
     "console": 3,
-    "documents": 4,
+    "documents": 4, "handoff": 4,
     "runtime": 5,
 }
 FRAMEWORKS = ("rasa", "rasa_sdk", "twilio", "slack_sdk", "slack_bolt")

@@ -24,7 +24,7 @@ from bot.ledger.models import (
 from bot.requests.contacts import ContactInputError, update_contact_preference
 from bot.requests.disputes import DisputeInputError, open_dispute, reason_from_text
 from bot.requests.documents import NoDeliveryAddress, request_document
-from bot.requests.handoffs import request_handoff
+from bot.handoff.service import request_handoff
 from bot.requests.payments import find_payments, payment_options
 from bot.requests.promises import PromiseInputError, record_promise
 from bot.settings import load_settings
@@ -337,11 +337,11 @@ def test_a_second_handoff_request_reuses_the_waiting_one(demo_db, jane):
         assert _count(session, HandoffRequest) == 1
 
 
-def test_a_new_handoff_once_the_last_was_picked_up(demo_db, jane):
+def test_a_new_handoff_once_the_last_was_closed(demo_db, jane):
     with demo_db.session() as session:
         first, _ = request_handoff(session, "conv-1", jane, "customer_asked")
     with demo_db.session() as session:
-        session.get(HandoffRequest, first.id).status = "assigned"
+        session.get(HandoffRequest, first.id).status = "resolved"
     with demo_db.session() as session:
         second, created = request_handoff(session, "conv-1", jane, "customer_asked")
     assert created and second.reference != first.reference

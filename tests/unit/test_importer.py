@@ -414,3 +414,18 @@ def test_python_m_bot_import_exit_code_and_stderr(tmp_path, write_csvs):
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert "customers.csv row 2, column currency" in done.stderr
+
+
+def test_the_accounts_collector_is_optional_and_kept_when_a_later_export_omits_it(db, write_csvs):
+    with db.session() as session:
+        import_directory(session, write_csvs({"customers.csv": """\
+            account_number,name,currency,payment_terms_days,credit_limit,language,collector_slack_id
+            A-1,Alpha Inc,USD,30,5000.00,en,U0COLLMARIA
+            B-2,Beta GmbH,EUR,45,,de,
+            """}))
+    with db.session() as session:
+        import_directory(session, write_csvs({"customers.csv": CUSTOMERS}))
+    with db.session() as session:
+        collectors = dict(session.execute(select(Customer.account_number,
+                                                 Customer.collector_slack_id)).all())
+    assert collectors == {"A-1": "U0COLLMARIA", "B-2": None}
