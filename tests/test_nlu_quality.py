@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from pathlib import Path
 import pytest
 
 from bot.settings import PROJECT_ROOT
@@ -23,7 +24,16 @@ ENTITY_TARGETS = {
 DEFAULT_ENTITY_TARGETS = {
     flag: min((targets[flag] for targets in ENTITY_TARGETS.values()), key=float)
     for flag in ("--min-entity-precision", "--min-entity-recall")}
-HELD_OUT_SETS = sorted(p.name for p in (PROJECT_ROOT / "tests").glob("heldout*") if p.is_dir())
+
+
+def _intent_set(folder: Path) -> bool:
+    """An NLU held-out set (text, intent, lang[, entities]); not, e.g., the frustration set."""
+    return any(open(f, encoding="utf-8").readline().split("\t")[1:2] == ["intent"]
+               for f in folder.glob("*.tsv"))
+
+
+HELD_OUT_SETS = sorted(p.name for p in (PROJECT_ROOT / "tests").glob("heldout*")
+                       if p.is_dir() and _intent_set(p))
 
 
 def _annotated(files: list[str]) -> bool:
