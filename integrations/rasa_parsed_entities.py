@@ -1,6 +1,7 @@
 """A Rasa entity extractor that adds what our parsers are sure of and the learned
 extractors missed: an amount written with a currency mark, a dispute reason named in words,
-an identifier whose kind the words around it say ("factura 2026/0142", "Ref 000045123");
+an identifier whose kind the words around it say ("factura 2026/0142", "Ref 000045123"),
+a day named in words ("mañana", "el 14 de octubre") or only in part ("octubre");
 mends an amount the learned extractor cut short ("R" and "3.200" of "R$ 3.200"); and
 drops an account number that nothing in the message says is one.
 """
@@ -16,6 +17,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.conversation.date_spans import date_spans
 from bot.conversation.identifier_spans import (ACCOUNT, account_context, identifier_spans,
                                                not_ours_context)
 from bot.conversation.parsing import marked_amount_span
@@ -69,6 +71,21 @@ def mended_identifiers(text: str, entities: list[dict[str, Any]]) -> list[dict[s
     return kept + added
 
 
+def mended_dates(text: str, entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The entities with each sure day expression (date_spans) in place of the dates found
+    inside it, or added where nothing was found over it."""
+    result = entities
+    for start, end in date_spans(text):
+        over = [e for e in result if _overlaps(e, start, end)]
+        inside = [e for e in over if e.get("entity") == "date"
+                  and start <= e["start"] and e["end"] <= end and (e["start"], e["end"]) != (start, end)]
+        if over and (not inside or len(inside) != len(over)):
+            continue  # found whole already, or over something else
+        whole = {"entity": "date", "value": text[start:end], "start": start, "end": end}
+        result = [e for e in result if e not in inside] + [whole]
+    return result
+
+
 def _unsupported_account(text: str, entity: dict[str, Any]) -> bool:
     if entity.get("entity") != ACCOUNT or entity.get("start") is None:
         return False
@@ -103,7 +120,7 @@ class ParsedEntityExtractor(GraphComponent):
         for message in messages:
             text = message.get(TEXT) or ""
             found = message.get(ENTITIES, [])
-            entities = mended_identifiers(text, mended_amounts(text, found))
+            entities = mended_dates(text, mended_identifiers(text, mended_amounts(text, found)))
             added = parsed_entities(text, {e["entity"] for e in entities})
             for entity in added + [e for e in entities if "extractor" not in e]:
                 entity["extractor"] = self.__class__.__name__

@@ -2,7 +2,8 @@
 
 import pytest
 
-from integrations.rasa_parsed_entities import mended_amounts, mended_identifiers, parsed_entities
+from integrations.rasa_parsed_entities import (mended_amounts, mended_dates, mended_identifiers,
+                                               parsed_entities)
 
 
 def _values(entities):
@@ -77,3 +78,13 @@ def test_a_purchase_order_is_no_invoice_nor_payment():
     text = "cuándo llega el envío del pedido 5521? y la PO 88213"
     found = [_entity(text, "payment_reference", "5521"), _entity(text, "invoice_number", "88213")]
     assert mended_identifiers(text, found) == []
+
+
+def test_a_day_in_words_is_found_whole():
+    text = "la factura que nos mandaron el 14 de octubre, la pagamos mañana"
+    found = [_entity(text, "date", "octubre")]
+    assert sorted(e["value"] for e in mended_dates(text, found)) == ["el 14 de octubre", "mañana"]
+    greeting = "guten morgen zusammen"
+    assert mended_dates(greeting, []) == []
+    whole = [_entity("bis morgen früh", "date", "morgen früh")]
+    assert mended_dates("bis morgen früh", whole) is whole
