@@ -72,12 +72,13 @@ def mended_identifiers(text: str, entities: list[dict[str, Any]]) -> list[dict[s
 
 
 def mended_dates(text: str, entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The entities with each sure day expression (date_spans) in place of the dates found
-    inside it, or added where nothing was found over it."""
+    """The entities with each sure day expression (date_spans) in place of the dates (and
+    the day taken for a count: "2" of "2 de octubre") found inside it, or added where
+    nothing was found over it."""
     result = entities
     for start, end in date_spans(text):
         over = [e for e in result if _overlaps(e, start, end)]
-        inside = [e for e in over if e.get("entity") == "date"
+        inside = [e for e in over if e.get("entity") in ("date", "instalments")
                   and start <= e["start"] and e["end"] <= end and (e["start"], e["end"]) != (start, end)]
         if over and (not inside or len(inside) != len(over)):
             continue  # found whole already, or over something else

@@ -12,9 +12,10 @@ _MONTHS = (r"january|february|march|april|june|july|august|september|october|nov
            r"aout|septembre|octobre|novembre|décembre|decembre|januar|februar|märz|maerz|"
            r"juni|juli|oktober|dezember|janeiro|fevereiro|março|marco|maio|junho|julho|"
            r"setembro|outubro|novembro|dezembro")
-# The words for yesterday, today and tomorrow; "morgen" after "guten" is a greeting.
+# The words for yesterday, today and tomorrow; "morgen" after "guten" is a greeting, and
+# "hier" next to "ist" or "das" is the German "here", not the French "yesterday".
 _DAYS = (r"today|tomorrow|yesterday|tonight|hoy|mañana|ayer|anteayer|aujourd'hui|demain|"
-         r"hier|après-demain|avant-hier|heute|(?<!guten )morgen|gestern|übermorgen|vorgestern|"
+         r"(?<!ist )(?<!das )hier(?! ist| sind)|après-demain|avant-hier|heute|(?<!guten )morgen|gestern|übermorgen|vorgestern|"
          r"hoje|amanhã|ontem|anteontem")
 _DATE = re.compile(
     rf"(?<![\w/.-])(?:"

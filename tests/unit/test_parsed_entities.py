@@ -88,3 +88,11 @@ def test_a_day_in_words_is_found_whole():
     assert mended_dates(greeting, []) == []
     whole = [_entity("bis morgen früh", "date", "morgen früh")]
     assert mended_dates("bis morgen früh", whole) is whole
+
+
+def test_the_german_here_is_no_day():
+    assert mended_dates("grüß euch, hier ist die buchhaltung", []) == []
+    assert mended_dates("ist das hier automatisiert?", []) == []
+    text = "me reenvías la factura del 2 de octubre?"
+    found = [_entity(text, "instalments", "2"), _entity(text, "date", "octubre")]
+    assert [(e["entity"], e["value"]) for e in mended_dates(text, found)] == [("date", "2 de octubre")]
