@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-
 from pathlib import Path
+
 import pytest
 
 from bot.settings import PROJECT_ROOT
