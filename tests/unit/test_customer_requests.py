@@ -16,14 +16,12 @@ from bot.ledger.models import (
     Contact,
     ContactChange,
     Dispute,
-    DocumentRequest,
     HandoffRequest,
     Invoice,
     PromiseToPay,
 )
 from bot.requests.contacts import ContactInputError, update_contact_preference
 from bot.requests.disputes import DisputeInputError, open_dispute, reason_from_text
-from bot.requests.documents import NoDeliveryAddress, request_document
 from bot.handoff.service import request_handoff
 from bot.requests.payments import find_payments, payment_options
 from bot.requests.promises import PromiseInputError, record_promise
@@ -270,58 +268,6 @@ def test_an_email_already_on_file_is_handled_not_a_crash(demo_db, jane, field, v
             assert change.status == "pending_confirmation"
     with demo_db.session() as session:
         assert _count(session, Contact) == 7 + (change is not None and field == "new_contact")
-
-
-# --- documents ---------------------------------------------------------------------------
-
-def test_statement_goes_to_the_callers_own_email_on_file(demo_db, jane):
-    with demo_db.session() as session:
-        document = request_document(session, jane, "statement")
-    assert (document.kind, document.channel, document.destination, document.status) == (
-        "statement", "email", "jane.doe@acme.example", "queued")
-    assert document.reference.startswith("DOC-")
-
-
-def test_invoice_copy_is_recorded_for_that_invoice(demo_db, phone_caller):
-    with demo_db.session() as session:
-        bob = phone_caller(session, "+14155550102")
-        invoice = _invoice(session, "INV-2026-0101")
-        document = request_document(session, bob, "invoice_copy", invoice)
-    assert document.destination == "bob.smith@acme.example"
-    assert document.invoice_id == invoice.id
-
-
-def test_documents_never_go_to_an_address_typed_in_chat(demo_db, web_caller):
-    """A web visitor who proved only the account asks to send things elsewhere: both the
-    new contact and the email change wait for AR, and documents still go to the address
-    already on file."""
-    with demo_db.session() as session:
-        update_contact_preference(session, web_caller, "new_contact",
-                                  "Eve Adams eve@elsewhere.example")
-        update_contact_preference(session, web_caller, "email", "eve@elsewhere.example")
-    with demo_db.session() as session:
-        document = request_document(session, web_caller, "statement")
-    assert document.destination == "jane.doe@acme.example"
-    with demo_db.session() as session:
-        destinations = set(session.scalars(select(DocumentRequest.destination)))
-    assert destinations == {"jane.doe@acme.example"}
-
-
-def test_no_email_on_file_means_no_document(db, load_ledger, phone_caller):
-    load_ledger({
-        "customers.csv": """\
-            account_number,name,currency,payment_terms_days,credit_limit,language
-            N-1,No Mail Co,USD,30,,en
-            """,
-        "contacts.csv": """\
-            account_number,name,phone,email,slack_user_id,preferred_channel,language
-            N-1,Pat Phone,+14155550177,,,sms,en
-            """,
-    })
-    with db.session() as session:
-        pat = phone_caller(session, "+14155550177")
-        with pytest.raises(NoDeliveryAddress):
-            request_document(session, pat, "statement")
 
 
 # --- a person ----------------------------------------------------------------------------
