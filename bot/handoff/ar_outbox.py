@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.ledger.models import HandoffRequest
-from bot.messaging.channel_store import queue_replies
+from bot.messaging.channel_store import AR_TEAM_CHANNEL, queue_replies
 
-AR_CHANNEL = "slack_ar"
+AR_CHANNEL = AR_TEAM_CHANNEL
 KINDS = ("card", "update", "thread", "reaction", "reannounce")
 
 

@@ -19,6 +19,10 @@ from bot.ledger.models import ChannelDelivery, ChannelOptOut, OfferedChoices, Ou
 # A failed send is retried after 30 s, 2 min, 8 min, ... and given up after this many tries.
 MAX_SEND_ATTEMPTS = 6
 FIRST_RETRY_SECONDS = 30
+# What goes to the AR team (handoff cards, their threads) is never given up: a collector must
+# see every handoff however long Slack is down, so it is retried at most an hour apart.
+AR_TEAM_CHANNEL = "slack_ar"
+AR_TEAM_MAX_RETRY_SECONDS = 3600
 
 
 def first_delivery(session: Session, channel: str, delivery_id: str, now: datetime) -> bool:
@@ -118,10 +122,13 @@ def mark_failed(session: Session, message_id: int, error: str, now: datetime,
     row = session.get(OutboundMessage, message_id)
     row.attempts += 1
     row.last_error = error[:2000]
-    if row.attempts >= MAX_SEND_ATTEMPTS:
+    delay = first_retry_seconds * 4 ** min(row.attempts - 1, 10)
+    if row.channel == AR_TEAM_CHANNEL:
+        delay = min(delay, AR_TEAM_MAX_RETRY_SECONDS)
+    elif row.attempts >= MAX_SEND_ATTEMPTS:
         row.status = "failed"
         return False
-    row.next_attempt_at = now + timedelta(seconds=first_retry_seconds * 4 ** (row.attempts - 1))
+    row.next_attempt_at = now + timedelta(seconds=delay)
     return True
 
 

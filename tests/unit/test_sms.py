@@ -216,6 +216,19 @@ def test_a_failed_send_is_retried_later_with_growing_delays_then_given_up(db, no
         assert channel_store.pending_for(session, "sms", JANE) == []
 
 
+
+def test_what_goes_to_the_ar_team_is_never_given_up_and_retried_at_most_an_hour_apart(db, now):
+    """A handoff card must reach the collectors however long Slack is down."""
+    card = channel_store.AR_TEAM_CHANNEL
+    with db.session() as session:
+        [message] = channel_store.queue_replies(session, card, "HND-1", ["{}"], now)
+        outcomes = [channel_store.mark_failed(session, message.id, "HTTP 503", now)
+                    for _ in range(channel_store.MAX_SEND_ATTEMPTS * 3)]
+        assert all(outcomes)
+        assert [m.id for m in channel_store.pending_for(session, card, "HND-1")] == [message.id]
+        assert channel_store.due_recipients(session, now + timedelta(minutes=59)) == []
+        assert channel_store.due_recipients(session, now + timedelta(hours=1)) == [(card, "HND-1")]
+
 # --- outbox delivery -------------------------------------------------------------------
 
 class Phone:
