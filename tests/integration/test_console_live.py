@@ -27,7 +27,8 @@ def test_a_real_conversation_shows_up_with_its_intents_records_and_handoff(assis
     jane.says("INV-2026-0203")
     jane.says("2")
     jane.says("all")
-    opened = jane.says("we ordered 10 units and were billed for 12")
+    jane.says("we ordered 10 units and were billed for 12")
+    opened = jane.says("yes")  # the summary is confirmed before anything is recorded
     dispute = re.search(r"DSP-[2-9A-HJ-NP-Z]{6}", opened).group(0)
     handoff = re.search(r"HND-[2-9A-HJ-NP-Z]{6}", jane.says("I want to talk to a person")).group(0)
     visitor(assistant).says("zqxj vlorp kwyth")  # nothing the model knows
