@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import sqlite3
 from decimal import Decimal
 
 from alembic.config import Config
@@ -15,13 +15,16 @@ from bot.ledger.models import Customer
 from bot.ledger.schema import MIGRATIONS_DIR, migrate
 from bot.settings import PROJECT_ROOT
 
-# Made by the code before the move (bot/db.py migrating bot/migrations, then the demo import).
-BEFORE_ROOMS = PROJECT_ROOT / "tests" / "fixtures" / "ledger_before_rooms.db"
+# Made by the code before the move (bot/db.py migrating bot/migrations, then the demo import),
+# kept as its SQL dump so that no database file is tracked.
+BEFORE_ROOMS = PROJECT_ROOT / "tests" / "fixtures" / "ledger_before_rooms.sql"
 
 
 def test_a_ledger_made_by_the_previous_layout_migrates_and_keeps_its_data(tmp_path, today):
     path = tmp_path / "ar.db"
-    shutil.copy(BEFORE_ROOMS, path)
+    made_before = sqlite3.connect(path)
+    made_before.executescript(BEFORE_ROOMS.read_text())
+    made_before.close()
     database = Database(f"sqlite:///{path}")
     migrate(database)
     with database.session() as session:
