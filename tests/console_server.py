@@ -5,7 +5,6 @@ over the conversations of tests/console_data, with one user per role added throu
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,15 +16,11 @@ import pytest
 
 from bot.settings import PROJECT_ROOT
 from tests import console_data
+from tests.fakes.ports import free_port
 
 USERS = {"ada": ("admin", "ada-correct-horse-1"), "maya": ("manager", "maya-battery-staple-2"),
          "cole": ("collector", "cole-tr0ub4dor-and-3")}
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import time
 import urllib.error
 import urllib.parse
@@ -38,6 +37,7 @@ from bot.ledger.schema import migrate
 from bot.runtime.app import ARApp
 from bot.runtime.runner import start_servers, stop_servers
 from bot.settings import load_settings
+from tests.fakes.ports import free_port
 from tests.fakes.twilio_api import FakeTwilioAPI
 
 HERE = Path(__file__).resolve().parent
@@ -50,11 +50,6 @@ PUBLIC_BASE_URL = "https://ar.example.com"
 TWILIO_PATH = "/webhooks/twilio/webhook"
 KINDS = ("payment_plans", "disputes", "promises", "contact_changes")
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

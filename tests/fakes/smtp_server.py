@@ -5,20 +5,14 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 import threading
 from email.message import EmailMessage
 from typing import Callable
 
 from aiosmtpd.controller import Controller
 
+from tests.fakes.ports import free_port
 from tests.fakes.waiting import until
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class _Keep:
@@ -35,7 +29,7 @@ class _Keep:
 
 class MailServer:
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.messages: list[tuple[list[str], EmailMessage]] = []
         self.lock = threading.Lock()
         self._controller = None

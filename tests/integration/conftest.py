@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 from unittest import mock
 
 import pytest
@@ -18,12 +17,7 @@ from bot.runtime.app import ARApp
 from bot.runtime.runner import prepare_ledger, start_servers, stop_servers
 from bot.settings import load_settings
 from tests.conftest import BUSINESS_DATE
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.fakes.ports import free_port
 
 
 @pytest.fixture(scope="module")
