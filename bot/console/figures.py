@@ -4,7 +4,7 @@ the ledger (disputes, plans, promises, documents, handoffs)."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from statistics import median
@@ -69,7 +69,6 @@ class Figures:
     promises_kept: int
     promises_broken: int
     promises_open: int
-    notes: list[str] = field(default_factory=list)
 
 
 def _promise_outcomes(session: Session, promises: list[ledger.PromiseToPay], today: date
@@ -96,29 +95,24 @@ def _minutes(later: datetime, earlier: datetime) -> float:
 
 
 def _handoff_times(session: Session, handoffs: list[ledger.HandoffRequest]
-                   ) -> tuple[list[float], list[float], list[str]]:
+                   ) -> tuple[list[float], list[float]]:
     """Minutes to the first human message and to resolution, per handoff. The first
-    human message is a collector's message in the transcript (or in the handoff's own
-    thread, where the handoff room keeps one); resolution is when a handoff the handoff
-    room records as resolved was closed."""
-    first, resolved, notes = [], [], []
-    thread = getattr(ledger, "HandoffMessage", None)
+    human message is a collector's message in the transcript or in the handoff's thread;
+    resolution is when a handoff resolved by a collector was closed."""
+    first, resolved = [], []
+    thread = ledger.HandoffMessage
     for handoff in handoffs:
         replies = [session.scalar(select(func.min(IndexedMessage.at)).where(
             IndexedMessage.conversation_id == handoff.conversation_id,
-            IndexedMessage.speaker == "collector", IndexedMessage.at >= handoff.created_at))]
-        if thread is not None:
-            replies.append(session.scalar(select(func.min(thread.created_at)).where(
-                thread.handoff_id == handoff.id, thread.kind == "collector")))
+            IndexedMessage.speaker == "collector", IndexedMessage.at >= handoff.created_at)),
+            session.scalar(select(func.min(thread.created_at)).where(
+                thread.handoff_id == handoff.id, thread.kind == "collector"))]
         replies = [r for r in replies if r is not None]
         if replies:
             first.append(_minutes(min(replies), handoff.created_at))
-        done = getattr(handoff, "resolved_at", None) or getattr(handoff, "closed_at", None)
-        if done is not None and handoff.status == "resolved":
-            resolved.append(_minutes(done, handoff.created_at))
-    if not any(hasattr(ledger.HandoffRequest, n) for n in ("resolved_at", "closed_at")):
-        notes.append("Time to resolution: handoffs do not record when they are resolved yet.")
-    return first, resolved, notes
+        if handoff.closed_at is not None and handoff.status == "resolved":
+            resolved.append(_minutes(handoff.closed_at, handoff.created_at))
+    return first, resolved
 
 
 def compute(session: Session, period: Period, today: date) -> Figures:
@@ -137,7 +131,7 @@ def compute(session: Session, period: Period, today: date) -> Figures:
     handoffs = list(session.scalars(select(ledger.HandoffRequest).where(
         ledger.HandoffRequest.created_at >= period.start,
         ledger.HandoffRequest.created_at < period.end)))
-    first, resolved, notes = _handoff_times(session, handoffs)
+    first, resolved = _handoff_times(session, handoffs)
 
     def created_in(model):
         return list(session.scalars(select(model).where(model.created_at >= period.start,
@@ -166,4 +160,4 @@ def compute(session: Session, period: Period, today: date) -> Figures:
         documents=documents, documents_sent=sum(documents[s] for s in SENT_STATUSES),
         disputes=len(created_in(ledger.Dispute)), plans=len(created_in(ledger.PaymentPlan)),
         promises=len(promises), promises_kept=outcomes["kept"],
-        promises_broken=outcomes["broken"], promises_open=outcomes["open"], notes=notes)
+        promises_broken=outcomes["broken"], promises_open=outcomes["open"])

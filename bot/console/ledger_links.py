@@ -24,10 +24,9 @@ RECORD_KINDS = {  # reference prefix: (model, what it is)
     "HND": (ledger.HandoffRequest, "handoff"),
     "CHG": (ledger.ContactChange, "contact change"),
 }
-# Handoff columns the handoff room adds (bot/handoff); each is shown when present.
+# The steps of a handoff (bot/handoff records them), each shown once it happened.
 HANDOFF_TIMES = {"created_at": "requested", "announced_at": "card posted to the AR channel",
-                 "claimed_at": "claimed", "closed_at": "closed", "resolved_at": "resolved"}
-HANDOFF_PEOPLE = ("owner_name", "collector", "collector_name", "claimed_by")
+                 "claimed_at": "claimed", "closed_at": "closed"}
 # Document columns the documents room adds (bot/documents).
 DOCUMENT_TIMES = {"created_at": "requested", "sent_at": "sent", "opened_at": "opened"}
 
@@ -132,16 +131,14 @@ def handoff_timelines(session: Session, conversation_id: str,
     messages in the transcript."""
     timelines = []
     for handoff in handoffs_of(session, conversation_id):
-        collector = next((getattr(handoff, n) for n in HANDOFF_PEOPLE if getattr(handoff, n, None)),
-                         None)
         timeline = HandoffTimeline(handoff.reference, handoff.reason, handoff.status,
-                                   str(collector) if collector else None)
+                                   handoff.owner_name or None)
         for name, label in HANDOFF_TIMES.items():
             at = getattr(handoff, name, None)
             if isinstance(at, datetime):
                 if name == "claimed_at" and timeline.collector:
                     label = f"claimed by {timeline.collector}"
-                if name == "closed_at" and getattr(handoff, "outcome", None):
+                if name == "closed_at" and handoff.outcome:
                     label = f"closed: {str(handoff.outcome).replace('_', ' ')}"
                 timeline.steps.append(HandoffStep(at, label))
         for at, who in collector_messages:

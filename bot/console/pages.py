@@ -307,8 +307,7 @@ def dashboard_page(login: Login, figures: Figures) -> str:
             f'<label>From <input type="date" name="from" value="{f.period.first}"></label>'
             f'<label>To <input type="date" name="to" value="{f.period.last}"></label>'
             f'<button type="submit">Show</button></form>')
-    notes = "".join(f'<p class="note">{h(n)}</p>' for n in f.notes)
-    body = (form + f'<div class="tiles">{tile_html}</div>{notes}'
+    body = (form + f'<div class="tiles">{tile_html}</div>'
             + "<h2>Conversations per day by channel</h2>" + stacked_bars_per_day("by channel", days, f.per_day_by_channel)
             + "<h2>Conversations per day by language</h2>" + stacked_bars_per_day("by language", days, f.per_day_by_language)
             + "<h2>Handoff reasons</h2>" + horizontal_bars("handoff reasons", f.handoff_reasons)
