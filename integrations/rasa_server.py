@@ -21,6 +21,7 @@ from rasa.utils.common import configure_logging_and_warnings
 from rasa.utils.log_utils import configure_structlog
 
 from bot.runtime.runner import auth_token
+from integrations import rasa_tuning
 from bot.settings import get_settings
 
 TOKEN_ON_COMMAND_LINE = ("--auth-token is not accepted here: a command line is visible to "
@@ -48,6 +49,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     rasa.telemetry.initialize_telemetry()
     rasa.telemetry.initialize_error_reporting()
     configure_structlog(args.loglevel)
+    rasa_tuning.install()
     args.func(args)
 
 
