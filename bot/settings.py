@@ -68,6 +68,10 @@ class Settings:
     state_dir: Path
     models_dir: Path
     today_override: Optional[str] = None
+    # Rasa's conversation locks (sqlite:///file, shared by the worker processes of one
+    # machine) and how many Rasa worker processes serve the port (one per core).
+    lock_store_url: str = ""
+    rasa_workers: int = 1
     # Twilio (SMS, WhatsApp); empty account or token: the connector refuses webhooks.
     twilio_account_sid: str = ""
     twilio_auth_token: str = field(default="", repr=False)
@@ -165,6 +169,8 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         rasa_port=rasa_port,
         action_port=action_port,
         action_interface=env.get("ACTION_SERVER_INTERFACE", "127.0.0.1"),
+        lock_store_url=env.get("LOCK_STORE_URL", f"sqlite:///{state_dir / 'locks.db'}"),
+        rasa_workers=_int(env, "RASA_WORKERS", 1),
         rasa_auth_token=env.get("RASA_AUTH_TOKEN", ""),
         pay_portal_url=env.get(
             "AR_PAY_PORTAL_URL", "https://pay.example.com/pay?account={account_number}&invoice={invoice_number}"

@@ -1,16 +1,21 @@
 """What the Rasa server pays on every turn and need not (measured with py-spy, README
 "Speed"): jsonschema re-checking its own schema before checking each action server answer
-(rasa#11717), and, with an SQLite tracker store, a new connection for every read and write
-of a tracker and an fsync on every commit."""
+(rasa#11717), a new HTTP session and connection for every action call, a walk over every
+Event subclass for each event read back from the tracker store, and, with an SQLite tracker
+store, a new connection for every read and write of a tracker and an fsync per commit."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 from rasa.core import tracker_store
 from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.events import Event
+from rasa.shared.utils.common import all_subclasses
+from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import QueuePool
@@ -25,9 +30,55 @@ def _action_result_validator():
     return validator(schema)
 
 
+class _KeptSession:
+    """`async with` over a client session that stays open for the next request."""
+
+    def __init__(self, session):
+        self.session = session
+
+    async def __aenter__(self):
+        return self.session
+
+    async def __aexit__(self, *_exc) -> bool:
+        return False
+
+
+def _keep_endpoint_sessions() -> None:
+    """One client session per endpoint and event loop, so calls reuse kept-alive
+    connections (the servers we start keep them longer than aiohttp does:
+    SANIC_KEEP_ALIVE_TIMEOUT in bot/runtime/runner.py)."""
+    new_session = EndpointConfig.session
+
+    def session(endpoint):
+        loop = asyncio.get_running_loop()
+        kept = endpoint.__dict__.get("_kept_session")
+        if kept is None or kept[0] is not loop or kept[1].closed:
+            kept = endpoint.__dict__["_kept_session"] = (loop, new_session(endpoint))
+        return _KeptSession(kept[1])
+
+    EndpointConfig.session = session
+
+
+def _index_event_types() -> None:
+    """Event.resolve_by_type from a table, filled the first time a name is missing."""
+    resolve = Event.resolve_by_type
+    types: dict = {}
+
+    def resolve_by_type(type_name, default=None):
+        if type_name not in types:
+            for cls in reversed(all_subclasses(Event)):  # the first one wins, as in Rasa
+                types[cls.type_name] = cls
+        return types.get(type_name) or resolve(type_name, default)
+
+    Event.resolve_by_type = staticmethod(resolve_by_type)
+
+
 def install() -> None:
-    """Check action answers against a validator built once; tune SQLite tracker stores."""
+    """Check action answers against a validator built once, keep HTTP sessions, index
+    event types, tune SQLite tracker stores."""
     validator = _action_result_validator()
+    _keep_endpoint_sessions()
+    _index_event_types()
 
     def validate_action_result(_action, result) -> bool:
         error = best_match(validator.iter_errors(result))

@@ -89,8 +89,12 @@ def server_environment(settings: Settings) -> dict[str, str]:
         "RASA_AUTH_TOKEN": auth_token(settings),
         "ACTION_SERVER_URL": settings.action_server_url,
         "TRACKER_STORE_URL": settings.tracker_store_url,
+        "LOCK_STORE_URL": settings.lock_store_url,
         # The action server trusts what Rasa tells it, so only Rasa may reach it.
         "SANIC_HOST": settings.action_interface,
+        # Keep idle connections open longer than the Rasa server's client does (15 s),
+        # so it never sends a request on a connection the action server is closing.
+        "SANIC_KEEP_ALIVE_TIMEOUT": "75",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
     }
 
@@ -113,12 +117,13 @@ def start_servers(settings: Settings, model: Path, log_dir: Optional[Path] = Non
     """Start the action server and the Rasa server; return them once both answer."""
     env = server_environment(settings)
 
-    def spawn(name: str, args: list[str]) -> subprocess.Popen:
+    def spawn(name: str, args: list[str], **extra_env: str) -> subprocess.Popen:
         output = None
         if log_dir is not None:
             log_dir.mkdir(parents=True, exist_ok=True)
             output = open(log_dir / f"{name}.log", "wb")
-        return subprocess.Popen([sys.executable, "-m", *args], cwd=PROJECT_ROOT, env=env,
+        return subprocess.Popen([sys.executable, "-m", *args], cwd=PROJECT_ROOT,
+                                env={**env, **extra_env},
                                 stdout=output, stderr=subprocess.STDOUT if output else None,
                                 start_new_session=True)
 
@@ -128,7 +133,8 @@ def start_servers(settings: Settings, model: Path, log_dir: Optional[Path] = Non
     rasa = spawn("rasa", ["integrations.rasa_server", "--model", str(model),
                           "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
                           "--interface", settings.rasa_interface,
-                          "--port", str(settings.rasa_port), "--enable-api", "--cors", "*"])
+                          "--port", str(settings.rasa_port), "--enable-api", "--cors", "*"],
+                 SANIC_WORKERS=str(settings.rasa_workers))
     console = spawn("console", ["bot", "console", "serve"])  # the managers' web console
     processes = [actions, rasa, console]
     health = [f"http://127.0.0.1:{settings.action_port}/health",
