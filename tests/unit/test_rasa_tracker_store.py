@@ -1,0 +1,67 @@
+"""The tracker store that reads back only new rows gives the tracker Rasa's own store gives,
+after new turns, after a new session and after the console erased the conversation."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.settings import PROJECT_ROOT
+from integrations.rasa_tracker_store import ARTrackerStore
+
+
+@pytest.fixture(scope="module")
+def domain():
+    return Domain.load(str(PROJECT_ROOT / "domain.yml"))
+
+
+@pytest.fixture
+def stores(tmp_path, domain):
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    return ARTrackerStore(domain=domain, host=url), SQLTrackerStore(domain=domain, host=url)
+
+
+def turn(text: str, at: float):
+    return [UserUttered(text, {"name": "greet", "confidence": 1.0}, timestamp=at),
+            ActionExecuted("action_greet", timestamp=at + 0.1),
+            SlotSet("language", "en", timestamp=at + 0.2),
+            ActionExecuted("action_listen", timestamp=at + 0.3)]
+
+
+def events_of(tracker):
+    return [e.as_dict() for e in tracker.events] if tracker else None
+
+
+def test_new_turns_erasure_and_new_sessions_read_as_rasa_reads_them(stores, domain):
+    ours, rasas = stores
+
+    async def scenario():
+        tracker = DialogueStateTracker.from_events("c1", turn("hi", 1.0), domain.slots)
+        await ours.save(tracker)
+        assert events_of(await ours.retrieve("c1")) == events_of(await rasas.retrieve("c1"))
+        for n in range(2, 6):  # more turns: only the new rows are read
+            tracker = await ours.retrieve("c1")
+            for event in turn(f"message {n}", float(n)):
+                tracker.update(event)
+            await ours.save(tracker)
+            assert events_of(await ours.retrieve("c1")) == events_of(await rasas.retrieve("c1"))
+        tracker = await ours.retrieve("c1")  # a new session starts
+        for event in [ActionExecuted("action_session_start", timestamp=10.0),
+                      SessionStarted(timestamp=10.1), *turn("back again", 11.0)]:
+            tracker.update(event)
+        await ours.save(tracker)
+        mine = events_of(await ours.retrieve("c1"))
+        assert mine == events_of(await rasas.retrieve("c1"))
+        assert [e.get("text") for e in mine if e["event"] == "user"] == ["back again"]
+        with ours.engine.begin() as connection:  # the console erases the conversation
+            connection.execute(sa.text("DELETE FROM events WHERE sender_id = 'c1'"))
+        assert await ours.retrieve("c1") is None
+        assert await ours.retrieve("nobody") is None
+
+    asyncio.run(scenario())
