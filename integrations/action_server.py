@@ -8,7 +8,6 @@ which each line of an action call names its conversation (hashed).
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any, Optional, Sequence
 
 from sanic import Sanic
@@ -68,7 +67,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     app = create_app(args.actions, cors_origins=args.cors, auto_reload=args.auto_reload)
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
     instrument(app, settings)
-    host = os.environ.get("SANIC_HOST", "0.0.0.0")
+    host = settings.action_interface  # only Rasa may reach it (ACTION_SERVER_INTERFACE)
     logger.info("Action server listening on http://%s:%s", host, args.port)
     app.run(host, args.port, workers=utils.number_of_sanic_workers(), access_log=False)
 

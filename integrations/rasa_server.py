@@ -34,7 +34,8 @@ def parse(argv: Sequence[str]):
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
-    logs.configure_process("rasa", get_settings())
+    settings = get_settings()
+    logs.configure_process("rasa", settings)
     import rasa.telemetry
     import rasa.utils.io
     import rasa.utils.tensorflow.environment as tf_env
@@ -44,14 +45,16 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     from integrations import rasa_operations
 
     args = parse(sys.argv[1:] if argv is None else argv)
-    args.auth_token = auth_token(get_settings())
+    args.auth_token = auth_token(settings)
     # What rasa's own entry point (rasa.__main__.main) does before running a command.
     configure_logging_and_warnings(args.loglevel, args.logging_config_file,
                                    warn_only_once=True, filter_repeated_logs=True)
+    logs.configure_process("rasa", settings)  # ours again over the handlers Rasa put in
     tf_env.setup_tf_environment()
     tf_env.check_deterministic_ops()
     sys.path.insert(1, os.getcwd())  # our components and connectors, by module path
     rasa.utils.io.configure_colored_logging(args.loglevel)
+    logs.configure_process("rasa", settings)
     rasa.telemetry.initialize_telemetry()
     rasa.telemetry.initialize_error_reporting()
     configure_structlog(args.loglevel)

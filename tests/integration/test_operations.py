@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -26,6 +27,14 @@ pytestmark = pytest.mark.servers
 
 # The `assistant` fixture (real Rasa and action servers) comes from tests/integration/conftest.py;
 # `twilio_api` (the fake Twilio API, and the settings pointing at it) from the Twilio tests.
+
+@pytest.fixture(scope="module", autouse=True)
+def debug_logs():
+    """Rasa at DEBUG (its LOG_LEVEL), where it writes every message text, slot and reply:
+    the redaction must hold there too. In place before the servers start."""
+    with mock.patch.dict(os.environ, {"LOG_LEVEL": "DEBUG"}):
+        yield
+
 
 KLAUS = "whatsapp:+4915112345678"  # GLOBEX-002, German, on WhatsApp
 FIELDS = {"time", "level", "process", "logger", "message"}
