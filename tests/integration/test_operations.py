@@ -87,6 +87,8 @@ def test_the_counters_move_by_exactly_what_was_sent(assistant, twilio_api):  # n
     jane.new_messages()
     jane.texts("hi, what's our current balance?")
     assert "$16,225.50" in jane.reads()
+    jane.texts("agent please")  # a handoff, recorded in the ledger (no Slack here)
+    assert re.search(r"HND-[2-9A-Z]{6}", jane.reads())
     visitor = WebVisitor(assistant)
     visitor.says("what do we owe?")
     visitor.says("ACME-001")
@@ -97,12 +99,12 @@ def test_the_counters_move_by_exactly_what_was_sent(assistant, twilio_api):  # n
     assert visitor.post({"text": "x" * 2001})[0] == 413
     after = scrape(assistant.rasa_port)
 
-    assert moved(before, after, "ar_messages_received_total", channel="sms", language="en") == 1
+    assert moved(before, after, "ar_messages_received_total", channel="sms", language="en") == 2
     assert moved(before, after, "ar_messages_received_total", channel="webchat",
                  language="en") == 2
     assert sum(moved(before, after, name, **dict(labels)) for name, labels in after
-               if name == "ar_messages_received_total") == 3
-    assert moved(before, after, "ar_reply_latency_seconds_count", channel="sms") == 1
+               if name == "ar_messages_received_total") == 4
+    assert moved(before, after, "ar_reply_latency_seconds_count", channel="sms") == 2
     assert moved(before, after, "ar_reply_latency_seconds_count", channel="webchat") == 2
     assert moved(before, after, "ar_reply_latency_seconds_sum", channel="webchat") > 0
     assert moved(before, after, "ar_webhook_rejections_total", channel="twilio",
@@ -114,7 +116,8 @@ def test_the_counters_move_by_exactly_what_was_sent(assistant, twilio_api):  # n
     # Jane's reply went out: nothing waits in the outbox, read from the ledger.
     assert after[("ar_outbox_messages", (("channel", "sms"), ("status", "pending")))] == 0
     assert after[("ar_outbox_messages", (("channel", "sms"), ("status", "failed")))] == 0
-    assert ("ar_handoffs_total", (("state", "opened"),)) in after
+    assert moved(before, after, "ar_handoffs_total", state="opened") == 1
+    assert moved(before, after, "ar_handoffs_total", state="claimed") == 0
     print("sms reply latency (s):",
           moved(before, after, "ar_reply_latency_seconds_sum", channel="sms"))
 
