@@ -122,6 +122,25 @@ def test_the_counters_move_by_exactly_what_was_sent(assistant, twilio_api):  # n
           moved(before, after, "ar_reply_latency_seconds_sum", channel="sms"))
 
 
+LUCIA = "+34612345678"  # SOYLENT-004, Spanish, by SMS
+
+
+def test_a_send_twilio_refuses_is_counted_and_waits_in_the_outbox(assistant,
+                                                                  twilio_api):  # noqa: F811
+    before = scrape(assistant.rasa_port)
+    lucia = Phone(assistant, twilio_api, LUCIA)
+    lucia.new_messages()
+    twilio_api.fail_next(1)
+    lucia.texts("¿cuánto debemos?")
+    # Retried from the outbox a second later (OUTBOX_FIRST_RETRY_SECONDS=1 here).
+    assert twilio_api.wait_for(lambda: bool(twilio_api.sent_to(LUCIA)))
+    after = scrape(assistant.rasa_port)
+    assert moved(before, after, "ar_send_failures_total", channel="sms") == 1
+    assert moved(before, after, "ar_messages_received_total", channel="sms", language="es") == 1
+    pending = ("ar_outbox_messages", (("channel", "sms"), ("status", "pending")))
+    assert twilio_api.wait_for(lambda: scrape(assistant.rasa_port)[pending] == 0)
+
+
 def test_an_action_that_fails_is_counted_by_the_action_server(assistant):
     before = scrape(assistant.action_port)
     call = json.dumps({"next_action": "action_that_does_not_exist", "sender_id": "ops-test",

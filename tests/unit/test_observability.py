@@ -58,6 +58,11 @@ def test_the_turns_text_and_names_are_redacted_wherever_they_appear():
     assert "owe" not in json.dumps(entry) and "Jane" not in json.dumps(entry)
     assert entry["message"] == "parsed '[personal]' for [personal]"
     assert entry["extra_field"] == "[personal] said hi"
+    with logs.turn("+4915112345678"):
+        logs.remember("Klaus Weber")  # a name found during the turn
+        assert json.loads(formatted("caller is Klaus Weber"))["message"] == \
+            "caller is [personal]"
+    assert json.loads(formatted("caller is Klaus Weber"))["message"] == "caller is Klaus Weber"
     # Outside the turn, nothing is remembered.
     assert json.loads(formatted("Jane Doe"))["message"] == "Jane Doe"
 
