@@ -5,11 +5,13 @@ webhooks, and one redacted log event per turn (`integrations/rasa_server.py` ins
 Instrumented at the three places every channel passes through, so that no channel needs
 its own code: the Sanic app Rasa builds (`rasa.core.run.configure_app`), the agent's
 `handle_message` (one call per customer message, whatever the channel) and the
-processor's `save_tracker` (where the turn's language and intent are known).
+processor's `save_tracker` (where the turn's language and intent are known); and a
+custom action whose server cannot be reached is counted where Rasa calls it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import logging
 import time
@@ -17,6 +19,8 @@ from typing import Any, Optional
 from urllib.parse import urlsplit, urlunsplit
 
 import rasa.core.run
+import aiohttp
+from rasa.core.actions.action import RemoteAction
 from rasa.core.agent import Agent
 from rasa.core.lock_store import RedisLockStore
 from rasa.core.processor import MessageProcessor
@@ -116,6 +120,19 @@ async def _save_tracker(self: MessageProcessor, tracker: Any,
     await _original(self, tracker)
 
 
+async def _run_remote_action(self: RemoteAction, *args: Any,
+                             _original=RemoteAction.run, **kwargs: Any) -> Any:
+    try:
+        return await _original(self, *args, **kwargs)
+    except Exception as error:
+        # An action server that answered is counted there; one that could not be reached
+        # only here.
+        if isinstance(error.__context__ or error, (aiohttp.ClientConnectionError,
+                                                   asyncio.TimeoutError)):
+            metrics.action_failed(self.name(), "unreachable")
+        raise
+
+
 def install(settings: Optional[Settings] = None) -> None:
     """Hook into the Rasa server that is about to be started in this process."""
     settings = settings or get_settings()
@@ -131,3 +148,4 @@ def install(settings: Optional[Settings] = None) -> None:
     rasa.core.run.configure_app = configure_instrumented_app
     Agent.handle_message = _handle_message
     MessageProcessor.save_tracker = _save_tracker
+    RemoteAction.run = _run_remote_action

@@ -226,6 +226,7 @@ def _pid_of_action_server(port: int) -> int:
 
 def test_the_rasa_server_is_not_ready_while_the_action_server_is_down(assistant):
     """Last in the module: it stops this module's action server."""
+    before = scrape(assistant.rasa_port)
     os.kill(_pid_of_action_server(assistant.action_port), signal.SIGTERM)
     deadline = time.monotonic() + 30
     status, body = 200, ""
@@ -238,3 +239,14 @@ def test_the_rasa_server_is_not_ready_while_the_action_server_is_down(assistant)
     assert report["checks"]["model"]["ok"] and report["checks"]["ar_database"]["ok"]
     status, body, _ = get(f"http://127.0.0.1:{assistant.rasa_port}{LIVE_PATH}")
     assert status == 200  # alive: a process manager must not restart it for this
+    # A message now reaches no action: each custom action Rasa tried is counted.
+    visitor = WebVisitor(assistant)
+    visitor.post({"text": "what do we owe?"})
+    after = scrape(assistant.rasa_port)
+    failed = {dict(labels)["action"]: after[(name, labels)] - before.get((name, labels), 0)
+              for name, labels in after if name == "ar_action_errors_total"
+              and dict(labels)["reason"] == "unreachable"}
+    print("unreachable actions:", failed)
+    # A new conversation starts with our action_session_start: tried once, counted once
+    # (Rasa then keeps predicting, and each action it tries is counted too).
+    assert failed["action_session_start"] == 1 and all(n >= 1 for n in failed.values())
