@@ -22,7 +22,6 @@ import rasa.core.run
 import aiohttp
 from rasa.core.actions.action import RemoteAction
 from rasa.core.agent import Agent
-from rasa.core.lock_store import RedisLockStore
 from rasa.core.processor import MessageProcessor
 from sanic import Sanic
 from sanic.request import Request
@@ -59,9 +58,10 @@ def readiness_checks(settings: Settings, request: Request) -> dict[str, health.C
               "tracker_store": health.database_check(settings.tracker_store_url),
               "action_server": health.http_check(
                   action_server_health_url(settings.action_server_url))}
-    lock_store = getattr(agent, "lock_store", None)
-    if isinstance(lock_store, RedisLockStore):
-        checks["lock_store"] = lambda: None if lock_store.red.ping() else "no answer"
+    # Rasa's RedisLockStore and ours (integrations/lock_store.py) keep their client in .red
+    redis_client = getattr(getattr(agent, "lock_store", None), "red", None)
+    if redis_client is not None:
+        checks["lock_store"] = lambda: None if redis_client.ping() else "no answer"
     return checks
 
 
