@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABCMeta, abstractmethod
+from functools import lru_cache
 from typing import Any, Optional
+
+import yaml
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -20,6 +23,7 @@ from bot.requests.more_questions import answer_order
 from bot.ledger.models import Invoice
 from bot.observability import logs
 from bot.runtime.app import ARApp
+from bot.settings import PROJECT_ROOT
 
 _app: Optional[ARApp] = None
 # The questions one message may ask together, and the actions that answer them.
@@ -36,6 +40,23 @@ def ar_app() -> ARApp:
     return _app
 
 
+@lru_cache(maxsize=1)
+def project_domain() -> dict[str, Any]:
+    """domain.yml, read once. Rasa sends no domain with an action call
+    (enable_selective_domain in endpoints.yml): turning its 150 kB of responses into JSON
+    and back on every call was a large share of each turn (README, "Speed"). Both servers
+    run from one checkout, so this is the domain the model was trained with."""
+    with open(PROJECT_ROOT / "domain.yml", encoding="utf-8") as file:
+        return yaml.safe_load(file)
+
+
+class WithProjectDomain:
+    """For rasa_sdk's validation actions, which read slots and forms from the domain."""
+
+    async def run(self, dispatcher, tracker, domain):
+        return await super().run(dispatcher, tracker, domain or project_domain())
+
+
 def set_ar_app(app: Optional[ARApp]) -> None:
     """Tests point the actions at their own ledger."""
     global _app
@@ -46,7 +67,8 @@ class Turn:
     """One run of an action: what was said, in which language, and how to reply."""
 
     def __init__(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict):
-        self.dispatcher, self.tracker, self.domain = dispatcher, tracker, domain
+        self.dispatcher, self.tracker = dispatcher, tracker
+        self.domain = domain or project_domain()
         self.language = tracker.get_slot("language") or DEFAULT_LANGUAGE
         self.reading = None  # a form's reading of this turn's message
 

@@ -2,7 +2,7 @@
 
 from rasa_sdk import FormValidationAction
 
-from actions.base import Turn, ar_app
+from actions.base import Turn, WithProjectDomain, ar_app
 from actions.handoff import hand_to_person
 from bot.conversation.identity import verify_by_knowledge
 from bot.conversation.message_values import means_cancel
@@ -38,7 +38,7 @@ def _left(turn: Turn, text: str):
             "pending_request": None}
 
 
-class ValidateIdentityForm(FormValidationAction):
+class ValidateIdentityForm(WithProjectDomain, FormValidationAction):
     def name(self) -> str:
         return "validate_identity_form"
 

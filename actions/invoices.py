@@ -2,7 +2,7 @@
 
 from rasa_sdk import FormValidationAction
 
-from actions.base import InvoiceAction, Turn, ar_app, caller_of
+from actions.base import InvoiceAction, Turn, WithProjectDomain, ar_app, caller_of
 from actions.forms import moved_on
 from bot.conversation.identity import find_invoice
 from bot.ledger.figures import invoice_status, last_payment, open_amount, open_disputes
@@ -41,7 +41,7 @@ class ActionTellInvoiceStatus(InvoiceAction):
         return []
 
 
-class ValidateInvoiceForm(FormValidationAction):
+class ValidateInvoiceForm(WithProjectDomain, FormValidationAction):
     def name(self) -> str:
         return "validate_invoice_form"
 

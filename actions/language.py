@@ -2,11 +2,11 @@
 
 from rasa_sdk import ValidationAction
 
-from actions.base import ar_app, caller_of
+from actions.base import WithProjectDomain, ar_app, caller_of
 from bot.conversation.language_detection import Detection, choose_language
 
 
-class ActionValidateSlotMappings(ValidationAction):
+class ActionValidateSlotMappings(WithProjectDomain, ValidationAction):
     """Rasa runs this right after reading each message, so the language slot it sets
     already picks the variation of this turn's responses."""
 

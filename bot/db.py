@@ -10,10 +10,16 @@ from typing import Iterator
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 
-def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:
+def tune_sqlite_connection(dbapi_connection, _record=None) -> None:
+    """Write-ahead logging, synced at checkpoints rather than at every commit: a commit was
+    one fsync, a tenth of a turn's time (README, "Speed"). A crash of the process loses
+    nothing; a power cut can lose the last commits, never the file. Foreign keys on."""
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
@@ -24,10 +30,13 @@ def engine_for(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # Connections are kept (SQLAlchemy 1.4 opens and closes one per session on a file
+        # database), so each session skips the connect, the pragmas and a WAL checkpoint.
         engine = create_engine(
-            url, future=True, connect_args={"check_same_thread": False, "timeout": 15}
+            url, future=True, poolclass=QueuePool,
+            connect_args={"check_same_thread": False, "timeout": 15}
         )
-        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        event.listen(engine, "connect", tune_sqlite_connection)
         return engine
     return create_engine(url, future=True, pool_pre_ping=True)
 

@@ -24,7 +24,9 @@ def _migrated_template(tmp_path_factory) -> Path:
     """One migrated, empty ledger file; each test gets its own copy (migrating from
     scratch takes ~0.1 s, copying a few ms)."""
     path = tmp_path_factory.mktemp("template") / "ar.db"
-    migrate(Database(f"sqlite:///{path}"))
+    database = Database(f"sqlite:///{path}")
+    migrate(database)
+    database.engine.dispose()  # closing its connections folds the write-ahead log in
     return path
 
 
