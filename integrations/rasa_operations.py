@@ -18,8 +18,8 @@ import time
 from typing import Any, Optional
 from urllib.parse import urlsplit, urlunsplit
 
-import rasa.core.run
 import aiohttp
+import rasa.core.run
 from rasa.core.actions.action import RemoteAction
 from rasa.core.agent import Agent
 from rasa.core.processor import MessageProcessor
