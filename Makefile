@@ -14,8 +14,9 @@ $(STAMP): requirements.txt constraints.txt
 	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
 	touch $(STAMP)
 
+# Readable log lines in a terminal; servers elsewhere log JSON (LOG_FORMAT, README).
 run: $(STAMP)
-	$(PY) -m bot run
+	LOG_FORMAT=$${LOG_FORMAT:-text} $(PY) -m bot run
 
 # First what the suite needs from the system (chromium): installed as root, else one line
 # saying what to install, before the long steps start.

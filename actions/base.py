@@ -21,6 +21,7 @@ from bot.conversation.references import Named, name_references
 from bot.languages import DEFAULT_LANGUAGE
 from bot.requests.more_questions import answer_order
 from bot.ledger.models import Invoice
+from bot.observability import logs
 from bot.runtime.app import ARApp
 from bot.settings import PROJECT_ROOT
 
@@ -107,8 +108,11 @@ def _condition_holds(variation: dict, language: str) -> bool:
 
 
 def caller_of(session: Session, tracker: Tracker) -> Optional[Caller]:
-    return identify(session, tracker.sender_id, tracker.get_latest_input_channel(),
-                    ar_app().now())
+    caller = identify(session, tracker.sender_id, tracker.get_latest_input_channel(),
+                      ar_app().now())
+    if caller:  # their names never reach a log line of this action call
+        logs.remember(caller.contact_name, caller.customer_name)
+    return caller
 
 
 def ask_to_verify(turn: Turn, resume: str, keep_message: bool = False) -> list[EventType]:

@@ -124,6 +124,8 @@ class Settings:
     # Documents (invoice copies, statements): the seller on them, signed links, e-invoices,
     # the ERP's own PDFs, MMS, and the mail server (bot/documents, integrations/smtp_mailer).
     documents: "DocumentSettings" = field(default_factory=lambda: DocumentSettings())
+    # Logs of every process: json (one object per line) or text (readable lines).
+    log_format: str = "json"
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,7 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         office_hours=env.get("AR_OFFICE_HOURS", "Mon-Fri 08:00-18:00 America/New_York"),
         handoff_translator=env.get("HANDOFF_TRANSLATOR", ""),
         documents=_document_settings(env),
+        log_format=env.get("LOG_FORMAT", "json").strip().lower(),
     )
 
 

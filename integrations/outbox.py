@@ -14,6 +14,7 @@ from typing import Awaitable, Callable, Mapping, Optional
 from bot.documents.delivery import mark_request_sent
 from bot.messaging.channel_store import (Outgoing, due_recipients, mark_failed, mark_sent,
                                          pending_for)
+from bot.observability import metrics
 from bot.runtime.app import ARApp
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class Courier:
                     else:
                         provider_id = await self._senders[channel](recipient, message.body)
                 except Exception as error:  # any failure: keep it, retry later
+                    metrics.send_failed(channel)
                     with self._app.session() as session:
                         retrying = mark_failed(session, message.id, str(error),
                                                   self._app.now(), self._first_retry_seconds)

@@ -4,7 +4,9 @@ else the token kept in the state folder) and never from the command line, where 
 the machine could read it (`ps`, /proc/<pid>/cmdline).
 
 Every option of `rasa run` is parsed by Rasa's own parser, so defaults and checks are
-Rasa's; only `--auth-token` is refused.
+Rasa's; only `--auth-token` is refused. Our logs (LOG_FORMAT) are set up before Rasa is
+imported, so that what its imports print is a log record too; the server gets health,
+metrics and a log event per turn (integrations/rasa_operations.py).
 """
 
 from __future__ import annotations
@@ -13,15 +15,8 @@ import os
 import sys
 from typing import Optional, Sequence
 
-import rasa.telemetry
-import rasa.utils.io
-import rasa.utils.tensorflow.environment as tf_env
-from rasa.__main__ import create_argument_parser
-from rasa.utils.common import configure_logging_and_warnings
-from rasa.utils.log_utils import configure_structlog
-
+from bot.observability import logs
 from bot.runtime.runner import auth_token
-from integrations import rasa_tuning
 from bot.settings import get_settings
 
 TOKEN_ON_COMMAND_LINE = ("--auth-token is not accepted here: a command line is visible to "
@@ -30,6 +25,8 @@ TOKEN_ON_COMMAND_LINE = ("--auth-token is not accepted here: a command line is v
 
 def parse(argv: Sequence[str]):
     """`rasa run` arguments as Rasa parses them; an auth token among them is an error."""
+    from rasa.__main__ import create_argument_parser
+
     args = create_argument_parser().parse_args(["run", *argv])
     if args.auth_token is not None:  # -t, --auth-token, --auth-tok=...: all of them
         raise SystemExit(TOKEN_ON_COMMAND_LINE)
@@ -37,19 +34,32 @@ def parse(argv: Sequence[str]):
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
+    settings = get_settings()
+    logs.configure_process("rasa", settings)
+    import rasa.telemetry
+    import rasa.utils.io
+    import rasa.utils.tensorflow.environment as tf_env
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    from integrations import rasa_operations, rasa_tuning
+
     args = parse(sys.argv[1:] if argv is None else argv)
-    args.auth_token = auth_token(get_settings())
+    args.auth_token = auth_token(settings)
     # What rasa's own entry point (rasa.__main__.main) does before running a command.
     configure_logging_and_warnings(args.loglevel, args.logging_config_file,
                                    warn_only_once=True, filter_repeated_logs=True)
+    logs.configure_process("rasa", settings)  # ours again over the handlers Rasa put in
     tf_env.setup_tf_environment()
     tf_env.check_deterministic_ops()
     sys.path.insert(1, os.getcwd())  # our components and connectors, by module path
     rasa.utils.io.configure_colored_logging(args.loglevel)
+    logs.configure_process("rasa", settings)
     rasa.telemetry.initialize_telemetry()
     rasa.telemetry.initialize_error_reporting()
     configure_structlog(args.loglevel)
     rasa_tuning.install()
+    rasa_operations.install()  # health, metrics, and our logs again over Rasa's handlers
     args.func(args)
 
 

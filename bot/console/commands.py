@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import logging
 import sys
 
 from bot import clock
@@ -11,6 +12,7 @@ from bot.console.indexer import TranscriptIndex
 from bot.console.retention import purge
 from bot.db import Database
 from bot.ledger.schema import migrate
+from bot.observability import logs
 from bot.settings import Settings
 
 
@@ -65,7 +67,8 @@ def serve(settings: Settings) -> int:
 
     migrate(Database(settings.ar_database_url))
     app = create_app(settings)
-    print(f"Console at {console_url(settings)}", flush=True)
+    logs.configure_process("console", settings)  # after sanic set up its loggers
+    logging.getLogger(__name__).info("Console at %s", console_url(settings))
     app.run(host=settings.console_interface, port=settings.console_port, workers=1,
             access_log=False)
     return 0

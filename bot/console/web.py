@@ -3,6 +3,7 @@ every view and export in the audit."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from datetime import date, timedelta
 from functools import wraps
@@ -27,6 +28,7 @@ from bot.console.reviews import (ReviewError, Vocabulary, entity_spec, inbox, pa
 from bot.console.search import FilterError, Filters, facet_values, find_conversations
 from bot.db import Database
 from bot.ledger.models import Customer
+from bot.observability import health as operations_health, metrics
 from bot.settings import Settings
 
 SESSION_COOKIE = "ar_console"
@@ -117,8 +119,22 @@ def create_app(settings: Settings, name: str = "ar_console") -> Sanic:
         return response.text(pages.STYLE, content_type="text/css")
 
     @app.get("/health")
+    @app.get("/health/live")
     async def health(_request):
         return response.json({"status": "ok"})
+
+    @app.get("/health/ready")
+    async def ready(_request):  # the ledger and the transcripts answer
+        status, report = await asyncio.get_running_loop().run_in_executor(
+            None, operations_health.readiness, {
+                "ar_database": operations_health.database_check(settings.ar_database_url),
+                "tracker_store": operations_health.database_check(settings.tracker_store_url)})
+        return response.json(report, status=status)
+
+    @app.get("/metrics")
+    async def scrape(_request):
+        body, content_type = metrics.exposition()
+        return response.raw(body, content_type=content_type)
 
     @app.get("/login")
     async def login_form(request: Request):

@@ -27,6 +27,8 @@ TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "bot/nlu/intent_model.py"
                    "integrations/rasa_intent.py", "integrations/rasa_language.py",
                    "integrations/rasa_parsed_entities.py")
 START_TIMEOUT_SECONDS = 180
+# Every server we start answers these (bot/observability/health.py); /metrics beside them.
+LIVE_PATH, READY_PATH = "/health/live", "/health/ready"
 
 
 def prepare_ledger(app: ARApp) -> None:
@@ -96,6 +98,9 @@ def server_environment(settings: Settings) -> dict[str, str]:
         # so it never sends a request on a connection the action server is closing.
         "SANIC_KEEP_ALIVE_TIMEOUT": "75",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        # Every line a server writes is one of its log records (LOG_FORMAT): no notes
+        # printed by TensorFlow's C++ core, which Python's logging never sees.
+        "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
     }
 
 
@@ -127,7 +132,8 @@ def start_servers(settings: Settings, model: Path, log_dir: Optional[Path] = Non
                                 stdout=output, stderr=subprocess.STDOUT if output else None,
                                 start_new_session=True)
 
-    actions = spawn("actions", ["rasa_sdk", "--actions", "actions",
+    # rasa_sdk with our health, metrics and logs (integrations/action_server.py)
+    actions = spawn("actions", ["integrations.action_server", "--actions", "actions",
                                 "--port", str(settings.action_port)])
     # `rasa run` with the API token read from RASA_AUTH_TOKEN (integrations/rasa_server.py)
     rasa = spawn("rasa", ["integrations.rasa_server", "--model", str(model),
@@ -137,9 +143,8 @@ def start_servers(settings: Settings, model: Path, log_dir: Optional[Path] = Non
                  SANIC_WORKERS=str(settings.rasa_workers))
     console = spawn("console", ["bot", "console", "serve"])  # the managers' web console
     processes = [actions, rasa, console]
-    health = [f"http://127.0.0.1:{settings.action_port}/health",
-              f"http://127.0.0.1:{settings.rasa_port}/",
-              f"http://127.0.0.1:{settings.console_port}/health"]
+    health = [f"http://127.0.0.1:{port}{READY_PATH}"  # each answers once all it needs does
+              for port in (settings.action_port, settings.rasa_port, settings.console_port)]
     if not all(_wait_until_up(url, processes) for url in health):
         stop_servers(processes)
         raise RuntimeError("a server did not start; see the output above"

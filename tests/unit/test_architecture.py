@@ -17,6 +17,7 @@ GROUND = {"bot.settings", "bot.db", "bot.clock", "bot.languages"}
 LAYERS = {
     "ledger": 1,
     "conversation": 2,
+    "observability": 2,
     "requests": 3, "messaging": 3, "nlu": 3,
     "console": 3,
     "documents": 4, "handoff": 4,

@@ -1,0 +1,76 @@
+"""`python -m integrations.action_server [rasa_sdk options]`: the Rasa SDK action server,
+started as `python -m rasa_sdk` starts it (rasa_sdk imported after our logs are set up, so
+that what its imports print is a log record too), plus /health/live, /health/ready (the ledger
+database answers) and /metrics, a count of failed actions, and redacted JSON logs in
+which each line of an action call names its conversation (hashed).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Optional, Sequence
+
+from sanic import Sanic
+from sanic.request import Request
+
+from bot.observability import health, logs, metrics
+from bot.settings import Settings, get_settings
+from integrations.operations import add_routes
+
+logger = logging.getLogger(__name__)
+ERROR_REASONS = {400: "rejected", 404: "not_found"}
+
+
+def _personal_strings(call: dict) -> list[str]:
+    """What of an action call must not reach a log: the customer's text, slot values."""
+    tracker = call.get("tracker") or {}
+    found = [(tracker.get("latest_message") or {}).get("text")]
+    found += [v for v in (tracker.get("slots") or {}).values() if isinstance(v, str)]
+    return [s for s in found if s]
+
+
+def instrument(app: Sanic, settings: Settings) -> None:
+    add_routes(app, lambda _request: {
+        "ar_database": health.database_check(settings.ar_database_url)})
+
+    @app.middleware("request")
+    async def begin_call(request: Request) -> None:
+        request.ctx.action = None
+        if request.path != "/webhook":
+            logs.begin(None)
+            return
+        try:
+            call: Any = request.json or {}
+        except Exception:  # a body that is not JSON: rasa_sdk answers it
+            call = {}
+        if isinstance(call, dict):
+            request.ctx.action = call.get("next_action")
+            logs.begin(call.get("sender_id"), *_personal_strings(call))
+
+    @app.middleware("response")
+    async def count_failures(request: Request, reply) -> None:
+        if request.path == "/webhook" and reply is not None and reply.status >= 400:
+            metrics.action_failed(getattr(request.ctx, "action", None),
+                                  ERROR_REASONS.get(reply.status, "error"))
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    settings = get_settings()
+    logs.configure_process("actions", settings)  # before rasa_sdk's imports print anything
+    from rasa_sdk import utils
+    from rasa_sdk.endpoint import create_app, create_argument_parser
+    from rasa_sdk.plugin import plugin_manager
+
+    args = create_argument_parser().parse_args(argv)
+    utils.update_sanic_log_level()
+    logs.configure_process("actions", settings, level=args.loglevel or logging.INFO)
+    app = create_app(args.actions, cors_origins=args.cors, auto_reload=args.auto_reload)
+    plugin_manager().hook.attach_sanic_app_extensions(app=app)
+    instrument(app, settings)
+    host = settings.action_interface  # only Rasa may reach it (ACTION_SERVER_INTERFACE)
+    logger.info("Action server listening on http://%s:%s", host, args.port)
+    app.run(host, args.port, workers=utils.number_of_sanic_workers(), access_log=False)
+
+
+if __name__ == "__main__":
+    main()

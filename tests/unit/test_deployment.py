@@ -1,0 +1,223 @@
+"""The deployment files (deploy/compose.yml, deploy/k8s/*.yaml) cannot run here, so they are
+read and held to the tested topology: the processes and commands `python -m bot run`
+starts (bot/runtime/runner.py), settings that exist (.env.example), secrets only from
+secrets, probes on the real health paths, and two or more Rasa and action servers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from unittest import mock
+
+import pytest
+import yaml
+
+from bot.runtime import runner
+from bot.settings import PROJECT_ROOT, load_settings
+
+DEPLOY = PROJECT_ROOT / "deploy"
+NGINX_TEMPLATE = "deploy/nginx/ar-assistant.conf.template"  # helper scale's, by name
+SERVERS = {"rasa": "integrations.rasa_server", "actions": "integrations.action_server",
+           "console": "bot"}
+# Options whose value differs by place: where the model is, which address, which port.
+PLACE_OPTIONS = ("--model", "--interface", "--port")
+SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|_URL$")
+NOT_SECRET_URLS = {"ACTION_SERVER_URL", "PUBLIC_BASE_URL", "CONSOLE_PUBLIC_URL",
+                   "TWILIO_API_BASE_URL", "SLACK_API_BASE_URL", "AR_PAY_PORTAL_URL",
+                   "AR_ERP_PDF_URL"}
+
+
+def env_example_names() -> set[str]:
+    text = (PROJECT_ROOT / ".env.example").read_text()
+    return set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", text, re.MULTILINE))
+
+
+def secret_names() -> set[str]:
+    text = (DEPLOY / "secrets.env.example").read_text()
+    return set(re.findall(r"^([A-Z][A-Z0-9_]+)=", text, re.MULTILINE)) - {
+        "POSTGRES_PASSWORD", "REDIS_PASSWORD"}  # the services' own, not the assistant's
+
+
+def is_secret(name: str) -> bool:
+    return bool(SECRET_NAME.search(name)) and name not in NOT_SECRET_URLS
+
+
+def runner_commands(tmp_path) -> dict[str, list[str]]:
+    """What start_servers runs, by server, after `python -m` (nothing is started)."""
+    started: list[list[str]] = []
+
+    class Started:
+        returncode = None
+
+        def __init__(self, args, **_kwargs):
+            self.args, self.pid = args, 0
+            started.append(list(args))
+
+        def poll(self):
+            return None
+
+    settings = load_settings({"AR_STATE_DIR": str(tmp_path)})
+    with mock.patch.object(runner.subprocess, "Popen", Started), \
+            mock.patch.object(runner, "_wait_until_up", return_value=True):
+        runner.start_servers(settings, tmp_path / "model.tar.gz")
+    by_module = {args[2]: args[2:] for args in started}
+    assert all(args[1] == "-m" for args in started)
+    return {name: by_module[module] for name, module in SERVERS.items()}
+
+
+def without_place(command: list[str]) -> list[str]:
+    out, skip = [], False
+    for part in command:
+        if skip:
+            skip = False
+            continue
+        if part in PLACE_OPTIONS:
+            out.append(part)
+            skip = True
+            continue
+        out.append(part)
+    return out
+
+
+def option(command: list[str], name: str) -> str:
+    return command[command.index(name) + 1]
+
+
+def compose() -> dict:
+    return yaml.safe_load((DEPLOY / "compose.yml").read_text())
+
+
+def k8s_documents() -> list[dict]:
+    docs = []
+    for path in sorted((DEPLOY / "k8s").glob("*.yaml")):
+        docs += [d for d in yaml.safe_load_all(path.read_text()) if d]
+    return docs
+
+
+def k8s_deployments() -> dict[str, dict]:
+    return {d["metadata"]["name"]: d for d in k8s_documents()
+            if d["kind"] in ("Deployment", "StatefulSet", "Job")}
+
+
+def container(workload: dict) -> dict:
+    (only,) = workload["spec"]["template"]["spec"]["containers"]
+    return only
+
+
+def as_module_command(command: list[str]) -> list[str]:
+    assert command[:2] == ["python", "-m"], command
+    return command[2:]
+
+
+def test_compose_runs_the_runners_servers_with_its_commands(tmp_path):
+    services = compose()["services"]
+    for name, command in runner_commands(tmp_path).items():
+        theirs = as_module_command(services[name]["command"])
+        assert without_place(theirs) == without_place(command), name
+        if "--interface" in theirs:
+            assert option(theirs, "--interface") == "0.0.0.0"  # reached from other containers
+    assert as_module_command(services["migrate"]["command"]) == ["bot", "migrate"]
+
+
+def test_kubernetes_runs_the_runners_servers_with_its_commands(tmp_path):
+    workloads = k8s_deployments()
+    for name, command in runner_commands(tmp_path).items():
+        theirs = as_module_command(container(workloads[name])["command"])
+        assert without_place(theirs) == without_place(command), name
+    assert as_module_command(container(workloads["ar-migrate"])["command"]) == ["bot", "migrate"]
+
+
+def test_two_or_more_rasa_and_action_servers():
+    services = compose()["services"]
+    workloads = k8s_deployments()
+    for name in ("rasa", "actions"):
+        assert services[name]["deploy"]["replicas"] >= 2
+        assert workloads[name]["spec"]["replicas"] >= 2
+
+
+def port_of(name: str, command: list[str]) -> int:
+    # The console's port is a setting (CONSOLE_PORT), the servers' an option.
+    return int(option(command, "--port")) if "--port" in command else 5080
+
+
+def test_probes_point_at_the_real_health_paths_on_the_servers_port():
+    workloads = k8s_deployments()
+    services = compose()["services"]
+    for name in SERVERS:
+        spec = container(workloads[name])
+        port = port_of(name, spec["command"])
+        assert [p["containerPort"] for p in spec["ports"]] == [port]
+        assert spec["livenessProbe"]["httpGet"] == {"path": runner.LIVE_PATH, "port": port}
+        assert spec["readinessProbe"]["httpGet"] == {"path": runner.READY_PATH, "port": port}
+        assert f"127.0.0.1:{port}{runner.READY_PATH}" in " ".join(
+            services[name]["healthcheck"]["test"]), name
+    assert workloads["console"]["spec"]["template"]["spec"]["containers"][0]["envFrom"]
+    assert yaml.safe_load((DEPLOY / "k8s" / "settings.yaml").read_text())["data"][
+        "CONSOLE_PORT"] == "5080" == compose()["x-app"]["environment"]["CONSOLE_PORT"]
+
+
+def app_settings() -> list[tuple[str, str, object]]:
+    """(where, name, value) of every setting given to one of our processes."""
+    found = []
+    for name, service in compose()["services"].items():
+        if service.get("image") == "ar-assistant:latest":
+            found += [(f"compose {name}", k, v)
+                      for k, v in (service.get("environment") or {}).items()]
+    for doc in k8s_documents():
+        if doc["kind"] == "ConfigMap" and doc["metadata"]["name"] == "ar-settings":
+            found += [("k8s ar-settings", k, v) for k, v in doc["data"].items()]
+    for name, workload in k8s_deployments().items():
+        spec = container(workload)
+        if spec["image"] == "ar-assistant:latest":
+            found += [(f"k8s {name}", e["name"], e.get("value")) for e in spec.get("env", [])]
+    return found
+
+
+def test_every_setting_they_set_exists():
+    known = env_example_names()
+    given = app_settings()
+    assert given and {name for _, name, _ in given} <= known, \
+        {(where, name) for where, name, _ in given if name not in known}
+    assert secret_names() <= known
+
+
+def test_secrets_come_from_secrets_never_from_the_files():
+    for where, name, value in app_settings():
+        assert not is_secret(name) and name not in secret_names(), (where, name)
+        assert not re.search(r"://[^/\s]*:[^@\s]*@", str(value)), (where, name)
+    services = compose()["services"]
+    for name, service in services.items():
+        if service.get("image") == "ar-assistant:latest" or name in ("postgres", "redis"):
+            assert service["env_file"] == ["secrets.env"], name
+            assert "POSTGRES_PASSWORD" not in (service.get("environment") or {})
+    for name, workload in k8s_deployments().items():
+        spec = container(workload)
+        if spec["image"] == "ar-assistant:latest":
+            assert {"secretRef": {"name": "ar-secrets"}} in spec["envFrom"], name
+        for entry in spec.get("env", []):
+            if is_secret(entry["name"]):
+                assert entry["valueFrom"]["secretKeyRef"]["name"] == "ar-secrets", entry
+    assert not [d for d in k8s_documents() if d["kind"] == "Secret"]  # made from secrets.env
+    assert "deploy/secrets.env" in (PROJECT_ROOT / ".gitignore").read_text().split()
+
+
+@pytest.mark.parametrize("command_of", [
+    lambda: compose()["services"]["nginx"]["command"][-1],
+    lambda: container(k8s_deployments()["nginx"])["command"][-1],
+])
+def test_nginx_renders_the_shared_template_with_every_variable_it_is_given(command_of):
+    services = compose()["services"]
+    assert f"./nginx/{Path(NGINX_TEMPLATE).name}:/etc/ar/{Path(NGINX_TEMPLATE).name}:ro" in \
+        services["nginx"]["volumes"]
+    kustomize = yaml.safe_load((DEPLOY / "k8s" / "kustomization.yaml").read_text())
+    assert {"name": "ar-nginx", "files": [f"../nginx/{Path(NGINX_TEMPLATE).name}"]} in \
+        kustomize["configMapGenerator"]
+    rendered = set(re.findall(r"\$\$?\{([A-Z_]+)\}", command_of().split("<")[0]))
+    given = set(services["nginx"]["environment"])
+    assert rendered == given == {e["name"] for e in container(k8s_deployments()["nginx"])["env"]}
+    template = PROJECT_ROOT / NGINX_TEMPLATE
+    if template.exists():  # written by helper scale; the same names as it documents
+        assert set(re.findall(r"\$\{([A-Z_]+)\}", template.read_text())) == given
+    # Rasa reaches the action servers through nginx's second listener.
+    assert compose()["x-app"]["environment"]["ACTION_SERVER_URL"] == \
+        f"http://nginx:{services['nginx']['environment']['ACTIONS_LISTEN']}/webhook"
