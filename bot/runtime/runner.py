@@ -100,7 +100,8 @@ def server_environment(settings: Settings) -> dict[str, str]:
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         # Every line a server writes is one of its log records (LOG_FORMAT): no notes
         # printed by TensorFlow's C++ core, which Python's logging never sees.
-        "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+        # (Not inherited: importing Rasa sets it to 1 in the process that starts us.)
+        "TF_CPP_MIN_LOG_LEVEL": "2",
     }
 
 
