@@ -72,6 +72,8 @@ class Settings:
     # machine) and how many Rasa worker processes serve the port (one per core).
     lock_store_url: str = ""
     rasa_workers: int = 1
+    # Where the workers of one server keep their Prometheus counts (set by the runner).
+    metrics_dir: str = ""
     # Twilio (SMS, WhatsApp); empty account or token: the connector refuses webhooks.
     twilio_account_sid: str = ""
     twilio_auth_token: str = field(default="", repr=False)
@@ -173,6 +175,7 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         action_interface=env.get("ACTION_SERVER_INTERFACE", "127.0.0.1"),
         lock_store_url=env.get("LOCK_STORE_URL", f"sqlite:///{state_dir / 'locks.db'}"),
         rasa_workers=_int(env, "RASA_WORKERS", 1),
+        metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),
         rasa_auth_token=env.get("RASA_AUTH_TOKEN", ""),
         pay_portal_url=env.get(
             "AR_PAY_PORTAL_URL", "https://pay.example.com/pay?account={account_number}&invoice={invoice_number}"

@@ -13,6 +13,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from bot.observability import health, metrics
+from bot.settings import get_settings
 
 Checks = Callable[[Request], Mapping[str, health.Check]]
 
@@ -32,5 +33,5 @@ def add_routes(app: Sanic, checks: Checks) -> None:
     @app.get("/metrics")
     async def scrape(_request: Request):
         body, content_type = await asyncio.get_running_loop().run_in_executor(
-            None, metrics.exposition)
+            None, metrics.exposition, get_settings().metrics_dir)
         return response.raw(body, content_type=content_type)

@@ -12,9 +12,11 @@ from typing import Iterator, Optional
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
+    CollectorRegistry,
     Counter,
     Histogram,
     generate_latest,
+    multiprocess,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -95,16 +97,24 @@ class LedgerFigures(Collector):
 
 
 OUTBOX_CHANNELS = ("sms", "whatsapp", "slack", "email")
-_watched: set[str] = set()
+_watched: dict[str, LedgerFigures] = {}
 
 
 def watch_ledger(database: Database) -> None:
     """Report the ledger's figures from this process (once per database)."""
     if database.url not in _watched:
-        _watched.add(database.url)
-        REGISTRY.register(LedgerFigures(database))
+        _watched[database.url] = LedgerFigures(database)
+        REGISTRY.register(_watched[database.url])
 
 
-def exposition() -> tuple[bytes, str]:
-    """Everything this process reports, as Prometheus reads it: (body, content type)."""
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+def exposition(multiprocess_dir: str = "") -> tuple[bytes, str]:
+    """Everything this server reports, as Prometheus reads it: (body, content type). A
+    server of several worker processes sharing one port (RASA_WORKERS) counts in files in
+    `multiprocess_dir` (PROMETHEUS_MULTIPROC_DIR), and any worker's answer adds them all up."""
+    if not multiprocess_dir:
+        return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=multiprocess_dir)
+    for figures in _watched.values():
+        registry.register(figures)
+    return generate_latest(registry), CONTENT_TYPE_LATEST

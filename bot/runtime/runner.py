@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -118,6 +119,17 @@ def _wait_until_up(url: str, processes: list[subprocess.Popen]) -> bool:
     return False
 
 
+def metrics_dir(settings: Settings, server: str, port: int) -> str:
+    """An empty folder for the Prometheus counts of a server's worker processes, or ""
+    for a server of one process (its counts stay in memory)."""
+    if settings.rasa_workers <= 1:
+        return ""
+    path = settings.state_dir / "metrics" / f"{server}-{port}"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return str(path)
+
+
 def start_servers(settings: Settings, model: Path, log_dir: Optional[Path] = None
                   ) -> list[subprocess.Popen]:
     """Start the action server and the Rasa server; return them once both answer."""
@@ -141,7 +153,8 @@ def start_servers(settings: Settings, model: Path, log_dir: Optional[Path] = Non
                           "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
                           "--interface", settings.rasa_interface,
                           "--port", str(settings.rasa_port), "--enable-api", "--cors", "*"],
-                 SANIC_WORKERS=str(settings.rasa_workers))
+                 SANIC_WORKERS=str(settings.rasa_workers),
+                 PROMETHEUS_MULTIPROC_DIR=metrics_dir(settings, "rasa", settings.rasa_port))
     console = spawn("console", ["bot", "console", "serve"])  # the managers' web console
     processes = [actions, rasa, console]
     health = [f"http://127.0.0.1:{port}{READY_PATH}"  # each answers once all it needs does

@@ -21,9 +21,15 @@ from tests.fakes.ports import free_port
 
 
 @pytest.fixture(scope="module")
-def assistant(tmp_path_factory, trained_model, ledger_folder):
+def server_settings() -> dict[str, str]:
+    """Settings a test module changes for its servers (RASA_WORKERS, ...)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory, trained_model, ledger_folder, server_settings):
     state = tmp_path_factory.mktemp("state")
-    env = {"AR_STATE_DIR": str(state), "AR_TODAY": BUSINESS_DATE.isoformat(),
+    env = {**server_settings, "AR_STATE_DIR": str(state), "AR_TODAY": BUSINESS_DATE.isoformat(),
            "RASA_PORT": str(free_port()), "ACTION_SERVER_PORT": str(free_port()),
            "CONSOLE_PORT": str(free_port()),
            # Its own token: a secret no other process on the machine could show.

@@ -1,6 +1,7 @@
-"""Messages arriving at once, as a busy AP clerk and a month-end crowd send them: the Rasa
-workers (RASA_WORKERS, two by default) share each conversation's lock, so no turn is lost,
-doubled or interleaved with another, and everyone gets their own answers."""
+"""Messages arriving at once, as a busy AP clerk and a month-end crowd send them, to a Rasa
+server of two worker processes (RASA_WORKERS=2): they share each conversation's lock, so no
+turn is lost, doubled or interleaved with another, everyone gets their own answers, and
+/metrics counts the messages of both workers."""
 
 from __future__ import annotations
 
@@ -9,11 +10,23 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.integration.chat import visitor
+from tests.integration.test_operations import scrape
 
 pytestmark = pytest.mark.servers
 
 
+@pytest.fixture(scope="module")
+def server_settings():
+    return {"RASA_WORKERS": "2"}
+
+
+def messages_counted(assistant) -> float:
+    return sum(value for (name, _labels), value in scrape(assistant.rasa_port).items()
+               if name == "ar_messages_received_total")
+
+
 def test_messages_sent_at_once_are_each_answered_once_and_never_interleaved(assistant):
+    before = messages_counted(assistant)
     jane = visitor(assistant)
     texts = [f"hello {n}" for n in range(8)]
     with ThreadPoolExecutor(len(texts)) as pool:
@@ -30,6 +43,7 @@ def test_messages_sent_at_once_are_each_answered_once_and_never_interleaved(assi
             reading = True
         elif event["event"] == "action" and event.get("name") == "action_listen":
             reading = False
+    assert messages_counted(assistant) - before == len(texts)  # both workers' counts
 
 
 def test_many_customers_at_once_each_get_their_own_figures(assistant):
