@@ -1,6 +1,7 @@
 """What the Rasa server pays on every turn and need not (measured with py-spy, README
 "Speed"): jsonschema re-checking its own schema before checking each action server answer
-(rasa#11717), a new HTTP session and connection for every action call, a walk over every
+(rasa#11717), a new HTTP session and connection for every action call, the standard
+library's slower JSON writer for the tracker it sends, a walk over every
 Event subclass for each event read back from the tracker store, and, with an SQLite tracker
 store, a new connection for every read and write of a tracker and an fsync per commit."""
 
@@ -9,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
+import aiohttp
+import ujson
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 from rasa.core import tracker_store
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import Event
 from rasa.shared.utils.common import all_subclasses
+from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
@@ -43,17 +47,26 @@ class _KeptSession:
         return False
 
 
+def _new_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
+    """The session Rasa makes (EndpointConfig.session), writing JSON with ujson: the
+    tracker sent with every action call grows with the conversation."""
+    auth = (aiohttp.BasicAuth(endpoint.basic_auth["username"], endpoint.basic_auth["password"])
+            if endpoint.basic_auth else None)
+    return aiohttp.ClientSession(headers=endpoint.headers, auth=auth,
+                                 timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                                 json_serialize=ujson.dumps)
+
+
 def _keep_endpoint_sessions() -> None:
     """One client session per endpoint and event loop, so calls reuse kept-alive
     connections (the servers we start keep them longer than aiohttp does:
     SANIC_KEEP_ALIVE_TIMEOUT in bot/runtime/runner.py)."""
-    new_session = EndpointConfig.session
 
     def session(endpoint):
         loop = asyncio.get_running_loop()
         kept = endpoint.__dict__.get("_kept_session")
         if kept is None or kept[0] is not loop or kept[1].closed:
-            kept = endpoint.__dict__["_kept_session"] = (loop, new_session(endpoint))
+            kept = endpoint.__dict__["_kept_session"] = (loop, _new_session(endpoint))
         return _KeptSession(kept[1])
 
     EndpointConfig.session = session
