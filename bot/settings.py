@@ -120,6 +120,13 @@ class Settings:
     # Documents (invoice copies, statements): the seller on them, signed links, e-invoices,
     # the ERP's own PDFs, MMS, and the mail server (bot/documents, integrations/smtp_mailer).
     documents: "DocumentSettings" = field(default_factory=lambda: DocumentSettings())
+    # Past one machine (README "Running in production"): the ports of every Rasa server and
+    # action server `python -m bot run` starts here (default: RASA_PORT and
+    # ACTION_SERVER_PORT alone), and the Redis lock store they share
+    # (redis://:password@host:port/db; empty: the in-memory one, for a single server).
+    rasa_ports: tuple[int, ...] = ()
+    action_ports: tuple[int, ...] = ()
+    lock_store_url: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -220,7 +227,16 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         office_hours=env.get("AR_OFFICE_HOURS", "Mon-Fri 08:00-18:00 America/New_York"),
         handoff_translator=env.get("HANDOFF_TRANSLATOR", ""),
         documents=_document_settings(env),
+        rasa_ports=_ports(env, "RASA_PORTS", rasa_port),
+        action_ports=_ports(env, "ACTION_SERVER_PORTS", action_port),
+        lock_store_url=env.get("LOCK_STORE_URL", ""),
     )
+
+
+def _ports(env: Mapping[str, str], name: str, default: int) -> tuple[int, ...]:
+    """A comma-separated list of ports ("5005,5006"); empty: the one default port."""
+    return tuple(int(p) for p in env.get(name, "").replace(" ", "").split(",") if p) \
+        or (default,)
 
 
 def _words(value: str) -> tuple[str, ...]:

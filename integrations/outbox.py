@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import uuid
 from collections import defaultdict
 from typing import Awaitable, Callable, Mapping, Optional
 
 from bot.documents.delivery import mark_request_sent
-from bot.messaging.channel_store import (Outgoing, due_recipients, mark_failed, mark_sent,
-                                         pending_for)
+from bot.messaging.channel_store import (Outgoing, claim, due_recipients, mark_failed,
+                                         mark_sent, pending_for)
 from bot.runtime.app import ARApp
 
 logger = logging.getLogger(__name__)
@@ -41,10 +44,13 @@ class Courier:
         self._in_order = in_order
         self._first_retry_seconds = first_retry_seconds
         self._locks: dict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+        # Who claims rows: servers sharing one database each send only what they claimed.
+        self.worker = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     async def deliver(self, channel: str, recipient: str) -> int:
         """Send what waits for one recipient, in order, up to the first failure; how many
-        went out. Concurrent calls for the same recipient take turns."""
+        went out. Concurrent calls for the same recipient take turns; another server
+        holding a row of this recipient (its claim) sends it and what follows."""
         async with self._locks[(channel, recipient)]:
             with self._app.session() as session:
                 waiting = pending_for(session, channel, recipient)
@@ -52,6 +58,12 @@ class Courier:
             for message in waiting:
                 if not self._in_order and message.next_attempt_at is not None and \
                         message.next_attempt_at > self._app.now():
+                    continue
+                with self._app.session() as session:
+                    mine = claim(session, message.id, self.worker, self._app.now())
+                if not mine:  # sent already, or another server is sending it right now
+                    if self._in_order:
+                        return sent
                     continue
                 try:
                     if message.document_request_id is not None and channel in self._documents:

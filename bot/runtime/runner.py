@@ -89,6 +89,7 @@ def server_environment(settings: Settings) -> dict[str, str]:
         "RASA_AUTH_TOKEN": auth_token(settings),
         "ACTION_SERVER_URL": settings.action_server_url,
         "TRACKER_STORE_URL": settings.tracker_store_url,
+        "LOCK_STORE_URL": settings.lock_store_url,
         # The action server trusts what Rasa tells it, so only Rasa may reach it.
         "SANIC_HOST": settings.action_interface,
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
@@ -110,7 +111,9 @@ def _wait_until_up(url: str, processes: list[subprocess.Popen]) -> bool:
 
 def start_servers(settings: Settings, model: Path, log_dir: Optional[Path] = None
                   ) -> list[subprocess.Popen]:
-    """Start the action server and the Rasa server; return them once both answer."""
+    """Start an action server on each of the settings' action ports, a Rasa server on each
+    of its Rasa ports (one of each by default) and the console; return them once all answer.
+    Their logs are actions.log, rasa.log (actions-2.log, rasa-2.log, ... past one)."""
     env = server_environment(settings)
 
     def spawn(name: str, args: list[str]) -> subprocess.Popen:
@@ -122,19 +125,30 @@ def start_servers(settings: Settings, model: Path, log_dir: Optional[Path] = Non
                                 stdout=output, stderr=subprocess.STDOUT if output else None,
                                 start_new_session=True)
 
-    actions = spawn("actions", ["rasa_sdk", "--actions", "actions",
-                                "--port", str(settings.action_port)])
-    # `rasa run` with the API token read from RASA_AUTH_TOKEN (integrations/rasa_server.py)
-    rasa = spawn("rasa", ["integrations.rasa_server", "--model", str(model),
-                          "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-                          "--interface", settings.rasa_interface,
-                          "--port", str(settings.rasa_port), "--enable-api", "--cors", "*"])
-    console = spawn("console", ["bot", "console", "serve"])  # the managers' web console
-    processes = [actions, rasa, console]
-    health = [f"http://127.0.0.1:{settings.action_port}/health",
-              f"http://127.0.0.1:{settings.rasa_port}/",
-              f"http://127.0.0.1:{settings.console_port}/health"]
-    if not all(_wait_until_up(url, processes) for url in health):
+    def named(kind: str, index: int) -> str:
+        return kind if index == 0 else f"{kind}-{index + 1}"
+
+    def rasa_server(index: int, port: int) -> subprocess.Popen:
+        # `rasa run` with the API token read from RASA_AUTH_TOKEN (integrations/rasa_server.py)
+        return spawn(named("rasa", index), [
+            "integrations.rasa_server", "--model", str(model), "--endpoints", "endpoints.yml",
+            "--credentials", "credentials.yml", "--interface", settings.rasa_interface,
+            "--port", str(port), "--enable-api", "--cors", "*"])
+
+    first, *others = settings.rasa_ports
+    processes = [spawn(named("actions", index), ["rasa_sdk", "--actions", "actions",
+                                                 "--port", str(port)])
+                 for index, port in enumerate(settings.action_ports)]
+    processes += [rasa_server(0, first), spawn("console", ["bot", "console", "serve"])]
+    health = [f"http://127.0.0.1:{port}/health" for port in settings.action_ports]
+    health += [f"http://127.0.0.1:{first}/", f"http://127.0.0.1:{settings.console_port}/health"]
+    up = all(_wait_until_up(url, processes) for url in health)
+    if up and others:
+        # The first Rasa server has created the tracker store's tables by now: servers
+        # creating them at the same moment collide on PostgreSQL.
+        processes += [rasa_server(index, port) for index, port in enumerate(others, 1)]
+        up = all(_wait_until_up(f"http://127.0.0.1:{port}/", processes) for port in others)
+    if not up:
         stop_servers(processes)
         raise RuntimeError("a server did not start; see the output above"
                            + (f" or the logs in {log_dir}" if log_dir else ""))
