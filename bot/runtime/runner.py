@@ -149,9 +149,11 @@ def start_servers(settings: Settings, model: Path, log_dir: Optional[Path] = Non
         processes += [rasa_server(index, port) for index, port in enumerate(others, 1)]
         up = all(_wait_until_up(f"http://127.0.0.1:{port}/", processes) for port in others)
     if not up:
+        stopped = [f"{' '.join(p.args[2:4])} (exit {p.returncode})" for p in processes
+                   if p.poll() is not None]
         stop_servers(processes)
-        raise RuntimeError("a server did not start; see the output above"
-                           + (f" or the logs in {log_dir}" if log_dir else ""))
+        raise RuntimeError(f"a server did not start ({', '.join(stopped) or 'too slow'}); see "
+                           "the output above" + (f" or the logs in {log_dir}" if log_dir else ""))
     return processes
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -78,15 +80,17 @@ def wait_for(check, timeout: float = 60, every: float = 0.2):
 
 
 @pytest.fixture(scope="module")
-def production(tmp_path_factory, trained_model) -> Topology:
+def production(trained_model) -> Topology:
     started = time.monotonic()
-    state = tmp_path_factory.mktemp("production")
+    # Our own folder: pytest keeps only its last few base folders, and other runs on the
+    # machine would remove this one (logs, state) while the servers still use it.
+    state = Path(tempfile.mkdtemp(prefix="ar-production-"))
     postgres = Postgres()
     postgres.start()
     redis = Redis(state)
     redis.start()
     rasa_ports, action_ports = (free_port(), free_port()), (free_port(), free_port())
-    nginx = Nginx(state, rasa_ports, action_ports)
+    nginx = Nginx(rasa_ports, action_ports)
     nginx.start()
     env = {"AR_STATE_DIR": str(state), "AR_TODAY": BUSINESS_DATE.isoformat(),
            "AR_DATABASE_URL": postgres.create_database("ar"),
@@ -113,6 +117,7 @@ def production(tmp_path_factory, trained_model) -> Topology:
     finally:
         if topology is not None:
             stop_servers(topology.processes)
-        nginx.stop()
+        nginx.remove()
         redis.stop()
         postgres.remove()
+        shutil.rmtree(state, ignore_errors=True)

@@ -168,13 +168,16 @@ def upstream_servers(ports: Sequence[int]) -> str:
 class Nginx:
     """nginx from deploy/nginx's template in front of the given Rasa and action servers."""
 
-    def __init__(self, root: Path, rasa_ports: Sequence[int], action_ports: Sequence[int]):
-        self.root = root
+    def __init__(self, rasa_ports: Sequence[int], action_ports: Sequence[int]):
+        # nginx's workers (www-data when started as root) write request bodies under its
+        # folder: not under pytest's root-only tmp dirs.
+        self.root = Path(tempfile.mkdtemp(prefix="ar-nginx-"))
+        self.root.chmod(0o755)
         self.port, self.actions_port = free_port(), free_port()
         self.process: Optional[subprocess.Popen] = None
-        self.config = root / "nginx.conf"
+        self.config = self.root / "nginx.conf"
         self.config.write_text(render_nginx(NGINX_TEMPLATE.read_text(), {
-            "RUN_DIR": str(root), "LISTEN": f"127.0.0.1:{self.port}",
+            "RUN_DIR": str(self.root), "LISTEN": f"127.0.0.1:{self.port}",
             "ACTIONS_LISTEN": f"127.0.0.1:{self.actions_port}",
             "RASA_SERVERS": upstream_servers(rasa_ports),
             "ACTION_SERVERS": upstream_servers(action_ports)}))
@@ -189,6 +192,10 @@ class Nginx:
     def stop(self) -> None:
         _stop(self.process)
         self.process = None
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
 
     @property
     def url(self) -> str:
