@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.command_lines import every_command_line
 from tests.production.conftest import turns
 
 pytestmark = pytest.mark.servers
@@ -127,6 +128,24 @@ def test_two_messages_of_one_conversation_at_the_same_instant_are_handled_one_af
             [sorted(pair) for pair in pairs], sender
         for text, bot_said in held:
             assert bot_said and bot_said == answers[(sender, text)][0], (sender, text)
+
+
+def test_no_database_or_redis_password_on_a_command_line_or_in_a_log(production):
+    secrets = {"PostgreSQL password": production.postgres.password,
+               "Redis password": production.redis.password,
+               "RASA_AUTH_TOKEN": production.settings.rasa_auth_token}
+    lines = every_command_line()
+    ours = [pid for pid, line in lines.items()
+            if f"--port {production.settings.rasa_ports[1]}" in line]
+    assert ours, "the second Rasa server was not found among the processes"
+    logs = sorted((production.settings.state_dir / "logs").glob("*.log"))
+    assert {p.name for p in logs} == {"actions.log", "actions-2.log", "rasa.log",
+                                      "rasa-2.log", "console.log"}
+    logged = "\n".join(p.read_text(errors="replace") for p in logs)
+    assert "Rasa server is up and running" in logged
+    for name, value in secrets.items():
+        assert [pid for pid, line in lines.items() if value in line] == [], name
+        assert value not in logged, f"{name} is in the server logs"
 
 
 def test_a_rasa_server_killed_under_load_loses_and_doubles_no_turn(production):
