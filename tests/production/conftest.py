@@ -80,6 +80,17 @@ def wait_for(check, timeout: float = 60, every: float = 0.2):
 
 
 @pytest.fixture(scope="module")
+def postgres() -> Postgres:
+    """A PostgreSQL cluster of the module's own: `create_database` for each test's."""
+    server = Postgres()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture(scope="module")
 def production(trained_model) -> Topology:
     started = time.monotonic()
     # Our own folder: pytest keeps only its last few base folders, and other runs on the

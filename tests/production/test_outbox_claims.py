@@ -21,21 +21,10 @@ from bot.settings import load_settings
 from integrations.outbox import Courier
 from integrations.slack_api import SlackWebApi, thread_address
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.production.services import Postgres
 
 TOKEN = "xoxb-outbox-claims"
 THREADS = [thread_address(f"C0CUST{n}", f"17900000{n:02d}.000100") for n in range(8)]
 REPLIES = 5
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    server = Postgres()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.remove()
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
