@@ -68,9 +68,10 @@ class Settings:
     state_dir: Path
     models_dir: Path
     today_override: Optional[str] = None
-    # Rasa's conversation locks (sqlite:///file, shared by the worker processes of one
-    # machine) and how many Rasa worker processes serve the port (one per core).
-    lock_store_url: str = ""
+    # Rasa's conversation locks: sqlite:///file (the servers and workers of one machine),
+    # redis://:password@host:port/db (several machines), empty (in memory, one process);
+    # and how many Rasa worker processes serve each port (one per core).
+    lock_store_url: str = field(default="", repr=False)
     rasa_workers: int = 1
     # Where the workers of one server keep their Prometheus counts (set by the runner).
     metrics_dir: str = ""
@@ -128,6 +129,12 @@ class Settings:
     documents: "DocumentSettings" = field(default_factory=lambda: DocumentSettings())
     # Logs of every process: json (one object per line) or text (readable lines).
     log_format: str = "json"
+    # Past one machine (README "Running in production"): the ports of every Rasa server and
+    # action server `python -m bot run` starts here (default: RASA_PORT and
+    # ACTION_SERVER_PORT alone), and the Redis lock store they share
+    # (redis://:password@host:port/db; sqlite:///file for the servers of one machine).
+    rasa_ports: tuple[int, ...] = ()
+    action_ports: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -232,7 +239,15 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         handoff_translator=env.get("HANDOFF_TRANSLATOR", ""),
         documents=_document_settings(env),
         log_format=env.get("LOG_FORMAT", "json").strip().lower(),
+        rasa_ports=_ports(env, "RASA_PORTS", rasa_port),
+        action_ports=_ports(env, "ACTION_SERVER_PORTS", action_port),
     )
+
+
+def _ports(env: Mapping[str, str], name: str, default: int) -> tuple[int, ...]:
+    """A comma-separated list of ports ("5005,5006"); empty: the one default port."""
+    return tuple(int(p) for p in env.get(name, "").replace(" ", "").split(",") if p) \
+        or (default,)
 
 
 def _words(value: str) -> tuple[str, ...]:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import uuid
 from collections import defaultdict
 from typing import Awaitable, Callable, Mapping, Optional
 
 from bot.documents.delivery import mark_request_sent
-from bot.messaging.channel_store import (Outgoing, due_recipients, mark_failed, mark_sent,
-                                         pending_for)
+from bot.messaging.channel_store import (Outgoing, claim, due_recipients, mark_failed,
+                                         mark_sent, pending_for)
 from bot.observability import metrics
 from bot.runtime.app import ARApp
 
@@ -42,39 +45,58 @@ class Courier:
         self._in_order = in_order
         self._first_retry_seconds = first_retry_seconds
         self._locks: dict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+        # Who claims rows: servers sharing one database each send only what they claimed.
+        self.worker = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     async def deliver(self, channel: str, recipient: str) -> int:
         """Send what waits for one recipient, in order, up to the first failure; how many
-        went out. Concurrent calls for the same recipient take turns."""
+        went out. Concurrent calls for the same recipient take turns; another server
+        holding a row of this recipient (its claim) sends it and what follows."""
         async with self._locks[(channel, recipient)]:
-            with self._app.session() as session:
-                waiting = pending_for(session, channel, recipient)
-            sent = 0
-            for message in waiting:
-                if not self._in_order and message.next_attempt_at is not None and \
-                        message.next_attempt_at > self._app.now():
-                    continue
-                try:
-                    if message.document_request_id is not None and channel in self._documents:
-                        provider_id = await self._documents[channel](message)
-                    else:
-                        provider_id = await self._senders[channel](recipient, message.body)
-                except Exception as error:  # any failure: keep it, retry later
-                    metrics.send_failed(channel)
-                    with self._app.session() as session:
-                        retrying = mark_failed(session, message.id, str(error),
-                                                  self._app.now(), self._first_retry_seconds)
-                    logger.warning("%s send to %s failed (attempt %d, %s): %s", channel,
-                                   masked(recipient), message.attempts + 1,
-                                   "will retry" if retrying else "given up", error)
-                    if self._in_order:
-                        return sent
-                    continue
+            sent, tried = 0, set()
+            while True:  # again for what was queued meanwhile (held by another server's claim)
                 with self._app.session() as session:
-                    mark_sent(session, message.id, provider_id, self._app.now())
-                    mark_request_sent(session, message.document_request_id, self._app.now())
-                sent += 1
-            return sent
+                    waiting = [m for m in pending_for(session, channel, recipient)
+                               if m.id not in tried]
+                if not waiting:
+                    return sent
+                for message in waiting:
+                    tried.add(message.id)
+                    if not self._in_order and message.next_attempt_at is not None and \
+                            message.next_attempt_at > self._app.now():
+                        continue
+                    with self._app.session() as session:
+                        mine = claim(session, message.id, self.worker, self._app.now())
+                    if not mine:  # sent already, or another server is sending it now
+                        if self._in_order:
+                            return sent
+                        continue
+                    if not await self._send(channel, recipient, message):
+                        if self._in_order:
+                            return sent
+                        continue
+                    sent += 1
+
+    async def _send(self, channel: str, recipient: str, message: Outgoing) -> bool:
+        """Send one claimed row; record what happened. False when it was not taken."""
+        try:
+            if message.document_request_id is not None and channel in self._documents:
+                provider_id = await self._documents[channel](message)
+            else:
+                provider_id = await self._senders[channel](recipient, message.body)
+        except Exception as error:  # any failure: keep it, retry later
+            metrics.send_failed(channel)
+            with self._app.session() as session:
+                retrying = mark_failed(session, message.id, str(error), self._app.now(),
+                                       self._first_retry_seconds)
+            logger.warning("%s send to %s failed (attempt %d, %s): %s", channel,
+                           masked(recipient), message.attempts + 1,
+                           "will retry" if retrying else "given up", error)
+            return False
+        with self._app.session() as session:
+            mark_sent(session, message.id, provider_id, self._app.now())
+            mark_request_sent(session, message.document_request_id, self._app.now())
+        return True
 
     async def deliver_due(self) -> None:
         """One round of retries: every recipient of ours with a send whose time has come."""

@@ -404,6 +404,10 @@ class OutboundMessage(Base):
     # WhatsApp/MMS media message pointing at its signed link).
     document_request_id = Column(Integer, nullable=True, index=True)
     media_url = Column(Text, nullable=True)
+    # The server sending it now, and until when its claim holds (servers sharing one
+    # database: only the claimant sends; a claim left by a killed server runs out).
+    claimed_by = Column(String(64), nullable=True)
+    claimed_until = Column(AwareDateTime, nullable=True)
 
 
 class ChannelOptOut(Base):

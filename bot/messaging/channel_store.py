@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,9 @@ FIRST_RETRY_SECONDS = 30
 # see every handoff however long Slack is down, so it is retried at most an hour apart.
 AR_TEAM_CHANNEL = "slack_ar"
 AR_TEAM_MAX_RETRY_SECONDS = 3600
+# A claimed row is the claimant's to send for this long (a send takes seconds at most); a
+# server killed mid-send leaves a claim that runs out, and another server sends it then.
+CLAIM_SECONDS = 120
 
 
 def first_delivery(session: Session, channel: str, delivery_id: str, now: datetime) -> bool:
@@ -107,10 +110,27 @@ def due_recipients(session: Session, now: datetime) -> list[tuple[str, str]]:
     return [(channel, recipient) for channel, recipient in rows]
 
 
+def claim(session: Session, message_id: int, worker: str, now: datetime,
+          seconds: float = CLAIM_SECONDS) -> bool:
+    """Take a pending row for sending, unless another worker holds a live claim on it: one
+    conditional UPDATE, atomic on SQLite and PostgreSQL alike, so of servers sharing the
+    database exactly one gets it. Committed at once, before the send starts."""
+    taken = session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == message_id, OutboundMessage.status == "pending",
+               or_(OutboundMessage.claimed_until.is_(None),
+                   OutboundMessage.claimed_until < now,
+                   OutboundMessage.claimed_by == worker))
+        .values(claimed_by=worker, claimed_until=now + timedelta(seconds=seconds))
+        .execution_options(synchronize_session=False))
+    return taken.rowcount == 1
+
+
 def mark_sent(session: Session, message_id: int, provider_message_id: Optional[str],
               now: datetime) -> None:
     row = session.get(OutboundMessage, message_id)
     row.status, row.sent_at = "sent", now
+    row.claimed_by = row.claimed_until = None
     row.provider_message_id = provider_message_id
     row.attempts += 1
 
@@ -122,6 +142,7 @@ def mark_failed(session: Session, message_id: int, error: str, now: datetime,
     row = session.get(OutboundMessage, message_id)
     row.attempts += 1
     row.last_error = error[:2000]
+    row.claimed_by = row.claimed_until = None
     delay = first_retry_seconds * 4 ** min(row.attempts - 1, 10)
     if row.channel == AR_TEAM_CHANNEL:
         delay = min(delay, AR_TEAM_MAX_RETRY_SECONDS)

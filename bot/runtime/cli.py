@@ -99,10 +99,41 @@ def cmd_documents(app: ARApp, args) -> int:
     return documents_command(app, args)
 
 
+def cmd_move_database(app: ARApp, args) -> int:
+    from sqlalchemy.engine import make_url
+
+    from bot.runtime.move_database import MoveRefused, move_database
+
+    for url in filter(None, (args.to, args.transcripts_to)):
+        if make_url(url).password:
+            print("a password on the command line is visible to everyone on the machine: "
+                  "leave it out of the URL and set PGPASSWORD instead", file=sys.stderr)
+            return 2
+    settings = app.settings
+    try:
+        moved = move_database(settings.ar_database_url, settings.tracker_store_url, args.to,
+                              args.transcripts_to, replace=args.replace)
+    except MoveRefused as refused:
+        print(refused, file=sys.stderr)
+        return 1
+    print(f"Moved, and counted again in the target:\n{moved.summary()}\n"
+          "Now set AR_DATABASE_URL and TRACKER_STORE_URL to the new databases.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="create or upgrade the ledger database")
+    move = commands.add_parser(
+        "move-database", help="move the SQLite ledger and transcripts (AR_DATABASE_URL, "
+        "TRACKER_STORE_URL) into PostgreSQL; the password comes from PGPASSWORD")
+    move.add_argument("--to", required=True, metavar="URL",
+                      help="the ledger's new database, e.g. postgresql+psycopg2://ar@host/ar")
+    move.add_argument("--transcripts-to", metavar="URL",
+                      help="the transcripts' new database (default: the ledger's)")
+    move.add_argument("--replace", action="store_true",
+                      help="delete what the target databases hold first (else refused)")
     imports = commands.add_parser("import", help="load an ERP export (CSV files) into the ledger")
     imports.add_argument("directory", help=f"folder of CSV files, e.g. {DEMO_DATA}")
     run = commands.add_parser("run", help="set up and start the assistant with all its servers")
@@ -149,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = {"migrate": cmd_migrate, "import": cmd_import, "run": cmd_run,
+COMMANDS = {"migrate": cmd_migrate, "move-database": cmd_move_database, "import": cmd_import, "run": cmd_run,
             "eval-nlu": cmd_eval_nlu, "eval-frustration": cmd_eval_frustration,
             "console": cmd_console, "render": cmd_render, "documents": cmd_documents}
 

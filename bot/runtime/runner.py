@@ -132,7 +132,12 @@ def metrics_dir(settings: Settings, server: str, port: int) -> str:
 
 def start_servers(settings: Settings, model: Path, log_dir: Optional[Path] = None
                   ) -> list[subprocess.Popen]:
-    """Start the action server and the Rasa server; return them once both answer."""
+    """Start an action server on each of the settings' action ports, a Rasa server on each
+    of its Rasa ports (one of each by default) and the console; return them once all answer.
+    Their logs are actions.log, rasa.log (actions-2.log, rasa-2.log, ... past one)."""
+    if settings.rasa_workers > 1 and not settings.lock_store_url:
+        raise RuntimeError("RASA_WORKERS > 1 needs a lock store the workers share: "
+                           "set LOCK_STORE_URL (an sqlite:/// file or redis://)")
     env = server_environment(settings)
 
     def spawn(name: str, args: list[str], **extra_env: str) -> subprocess.Popen:
@@ -145,24 +150,40 @@ def start_servers(settings: Settings, model: Path, log_dir: Optional[Path] = Non
                                 stdout=output, stderr=subprocess.STDOUT if output else None,
                                 start_new_session=True)
 
+    def named(kind: str, index: int) -> str:
+        return kind if index == 0 else f"{kind}-{index + 1}"
+
+    def rasa_server(index: int, port: int) -> subprocess.Popen:
+        # `rasa run` with the API token read from RASA_AUTH_TOKEN (integrations/rasa_server.py)
+        return spawn(named("rasa", index), [
+            "integrations.rasa_server", "--model", str(model), "--endpoints", "endpoints.yml",
+            "--credentials", "credentials.yml", "--interface", settings.rasa_interface,
+            "--port", str(port), "--enable-api", "--cors", "*"],
+            SANIC_WORKERS=str(settings.rasa_workers),
+            PROMETHEUS_MULTIPROC_DIR=metrics_dir(settings, "rasa", port))
+
+    def ready(port: int) -> str:  # each answers once all it needs does
+        return f"http://127.0.0.1:{port}{READY_PATH}"
+
+    first, *others = settings.rasa_ports
     # rasa_sdk with our health, metrics and logs (integrations/action_server.py)
-    actions = spawn("actions", ["integrations.action_server", "--actions", "actions",
-                                "--port", str(settings.action_port)])
-    # `rasa run` with the API token read from RASA_AUTH_TOKEN (integrations/rasa_server.py)
-    rasa = spawn("rasa", ["integrations.rasa_server", "--model", str(model),
-                          "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-                          "--interface", settings.rasa_interface,
-                          "--port", str(settings.rasa_port), "--enable-api", "--cors", "*"],
-                 SANIC_WORKERS=str(settings.rasa_workers),
-                 PROMETHEUS_MULTIPROC_DIR=metrics_dir(settings, "rasa", settings.rasa_port))
-    console = spawn("console", ["bot", "console", "serve"])  # the managers' web console
-    processes = [actions, rasa, console]
-    health = [f"http://127.0.0.1:{port}{READY_PATH}"  # each answers once all it needs does
-              for port in (settings.action_port, settings.rasa_port, settings.console_port)]
-    if not all(_wait_until_up(url, processes) for url in health):
+    processes = [spawn(named("actions", index), ["integrations.action_server", "--actions",
+                                                 "actions", "--port", str(port)])
+                 for index, port in enumerate(settings.action_ports)]
+    processes += [rasa_server(0, first), spawn("console", ["bot", "console", "serve"])]
+    health = [ready(port) for port in (*settings.action_ports, first, settings.console_port)]
+    up = all(_wait_until_up(url, processes) for url in health)
+    if up and others:
+        # The first Rasa server has created the tracker store's tables by now: servers
+        # creating them at the same moment collide on PostgreSQL.
+        processes += [rasa_server(index, port) for index, port in enumerate(others, 1)]
+        up = all(_wait_until_up(ready(port), processes) for port in others)
+    if not up:
+        stopped = [f"{' '.join(p.args[2:4])} (exit {p.returncode})" for p in processes
+                   if p.poll() is not None]
         stop_servers(processes)
-        raise RuntimeError("a server did not start; see the output above"
-                           + (f" or the logs in {log_dir}" if log_dir else ""))
+        raise RuntimeError(f"a server did not start ({', '.join(stopped) or 'too slow'}); see "
+                           "the output above" + (f" or the logs in {log_dir}" if log_dir else ""))
     return processes
 
 

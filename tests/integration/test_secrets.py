@@ -1,6 +1,8 @@
 """No secret on a command line or in a log: the servers started as `make run` starts them,
 with every secret set, and what anyone on the machine can read (every process's command
-line) and what the servers wrote, searched for each of them."""
+line) and what the servers wrote, searched for each of them. The production topology
+(PostgreSQL and Redis passwords too) is checked the same way in
+tests/production/test_topology.py."""
 
 from __future__ import annotations
 
@@ -13,12 +15,12 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
 from unittest import mock
 
 import pytest
 from twilio.request_validator import RequestValidator
 
+from tests.command_lines import every_command_line
 from tests.fakes import slack_events as shapes
 
 pytestmark = pytest.mark.servers
@@ -42,19 +44,6 @@ def every_secret_set():
            "SLACK_API_BASE_URL": NOWHERE + "/api/", "PUBLIC_BASE_URL": PUBLIC_BASE_URL}
     with mock.patch.dict(os.environ, env):
         yield
-
-
-def every_command_line() -> dict[int, str]:
-    """The command line of every process on the machine, as `ps` shows it to anyone."""
-    lines = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                lines[int(entry.name)] = (entry / "cmdline").read_bytes().replace(
-                    b"\0", b" ").decode(errors="replace")
-            except OSError:  # the process ended meanwhile
-                pass
-    return lines
 
 
 def api_status(settings, token: str | None) -> tuple[int, str]:
