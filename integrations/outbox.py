@@ -50,8 +50,13 @@ class Courier:
                 waiting = pending_for(session, channel, recipient)
             sent = 0
             for message in waiting:
-                if not self._in_order and message.next_attempt_at is not None and \
-                        message.next_attempt_at > self._app.now():
+                not_due = (message.next_attempt_at is not None
+                           and message.next_attempt_at > self._app.now())
+                if not_due and self._in_order and message.attempts:
+                    # It failed and waits for its retry time; trying it now, because a
+                    # new reply came, would spend its tries within seconds of an outage.
+                    return sent
+                if not self._in_order and not_due:
                     continue
                 try:
                     if message.document_request_id is not None and channel in self._documents:
