@@ -19,13 +19,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from slack_bolt.adapter.sanic import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.internals import parse_body
 
 from bot.handoff.card import CLAIM, HAND_BACK, RESOLVE
 from bot.handoff.frustration import detector
 from bot.settings import Settings, get_settings
 from integrations import handoff_hook
 from integrations.handoff_desk import RELAY_CHANNEL, HandoffDesk, RelayOutput
-from integrations.slack_channel import first_time_seen
+from integrations.slack_channel import first_time_seen, signed_by_slack
 from integrations.slack_events import customer_message
 
 logger = logging.getLogger(__name__)
@@ -76,6 +77,16 @@ def bolt_app(desk: HandoffDesk,
         await customer_event(body)
 
     return app
+
+
+def interactive_payload(body: bytes, content_type: Optional[str]) -> bool:
+    """Whether a body is what Slack posts for a button (a JSON object, as a form's
+    `payload` or whole); slack-bolt answers anything else with a 500."""
+    try:
+        parsed = parse_body(body.decode("utf-8"), content_type)
+    except (ValueError, UnicodeDecodeError):  # json's errors are ValueErrors
+        return False
+    return isinstance(parsed, dict) and isinstance(parsed.get("type"), str)
 
 
 class HandoffSlackInput(InputChannel):
@@ -154,6 +165,10 @@ class HandoffSlackInput(InputChannel):
             if handler is None:
                 logger.warning("Slack interactivity refused: the handoff is not configured")
                 return response.text("Slack handoff is not configured", status=403)
+            if not signed_by_slack(self.settings, request):
+                return response.text("invalid signature", status=401)
+            if not interactive_payload(request.body, request.headers.get("content-type")):
+                return response.text("expected Slack's interactive payload", status=400)
             return await handler.handle(request)
 
         return hook
