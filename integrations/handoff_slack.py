@@ -79,6 +79,9 @@ def bolt_app(desk: HandoffDesk,
     return app
 
 
+NOT_INTERACTIVE = "expected Slack's interactive payload"
+
+
 def interactive_payload(body: bytes, content_type: Optional[str]) -> bool:
     """Whether a body is what Slack posts for a button (a JSON object, as a form's
     `payload` or whole); slack-bolt answers anything else with a 500."""
@@ -168,7 +171,13 @@ class HandoffSlackInput(InputChannel):
             if not signed_by_slack(self.settings, request):
                 return response.text("invalid signature", status=401)
             if not interactive_payload(request.body, request.headers.get("content-type")):
-                return response.text("expected Slack's interactive payload", status=400)
-            return await handler.handle(request)
+                return response.text(NOT_INTERACTIVE, status=400)
+            try:
+                return await handler.handle(request)
+            except (TypeError, KeyError, AttributeError, IndexError, ValueError):
+                # slack-bolt reads fields by their shape in Slack's payloads; signed but
+                # shaped otherwise, it is none of Slack's (the listeners run after this).
+                logger.warning("Slack interactivity refused: a payload of another shape")
+                return response.text(NOT_INTERACTIVE, status=400)
 
         return hook

@@ -45,15 +45,18 @@ def _health_url(request: Any) -> Optional[str]:
     return (base[: -len("/webhook")] if base.endswith("/webhook") else base) + "/health"
 
 
-async def assistant_up(request: Any) -> bool:
+async def assistant_up(request: Any, client: Optional[aiohttp.ClientSession] = None) -> bool:
     """Whether the action server answers its health check (every turn needs it)."""
     url = _health_url(request)
     if url is None:
         return True
+    timeout = aiohttp.ClientTimeout(total=HEALTH_TIMEOUT_SECONDS)
     try:
-        timeout = aiohttp.ClientTimeout(total=HEALTH_TIMEOUT_SECONDS)
-        async with aiohttp.ClientSession(timeout=timeout) as client:
-            async with client.get(url) as answer:
+        if client is not None:
+            async with client.get(url, timeout=timeout) as answer:
+                return answer.status == 200
+        async with aiohttp.ClientSession(timeout=timeout) as own:
+            async with own.get(url) as answer:
                 return answer.status == 200
     except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
         return False
@@ -62,6 +65,18 @@ async def assistant_up(request: Any) -> bool:
 class SenderGate:
     def __init__(self, app: ARApp, channels: Sequence[str], answer: Answer):
         self.app, self.channels, self._answer = app, tuple(channels), answer
+        self._client: Optional[aiohttp.ClientSession] = None  # one per server: cheap checks
+
+    async def _up(self, request: Any) -> bool:
+        if _health_url(request) is None:
+            return True
+        if self._client is None or self._client.closed:
+            self._client = aiohttp.ClientSession()
+        return await assistant_up(request, self._client)
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
 
     def _in_session(self, operation: Callable[..., Any], *args: Any) -> Any:
         with self.app.session() as session:
@@ -71,7 +86,7 @@ class SenderGate:
                     payload: dict[str, Any]) -> Admission:
         """Whether the message goes to the assistant now; if kept, the notice to send
         (holding_texts), at most one per stretch of kept messages."""
-        up = await assistant_up(request)
+        up = await self._up(request)
         admission = await asyncio.to_thread(
             self._in_session, held_messages.admit, rate_limit(self.app), channel, sender,
             payload, self.app.now(), up)
@@ -90,7 +105,7 @@ class SenderGate:
                                           self.channels)
         for channel, sender in waiting:
             while True:
-                up = await assistant_up(request)
+                up = await self._up(request)
                 held = await asyncio.to_thread(
                     self._in_session, held_messages.claim_next, rate_limit(self.app),
                     channel, sender, self.app.now(), up)

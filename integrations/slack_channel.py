@@ -140,6 +140,7 @@ class SlackCustomerInput(InputChannel):
             for task in (self._retrying, self._draining):
                 if task is not None:
                     task.cancel()
+            await self.gate.close()
             await self.wait_for_answers()
 
         @slack.route("/", methods=["GET"])

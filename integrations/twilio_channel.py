@@ -347,6 +347,7 @@ class TwilioMessagingInput(InputChannel):
         async def stop_retries(_app, _loop) -> None:
             for task in list(self._background):
                 task.cancel()
+            await self.gate.close()
 
         @hook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

@@ -174,6 +174,7 @@ class WebchatInput(InputChannel):
         async def stop_answering_kept(_app, _loop) -> None:
             if self._draining is not None:
                 self._draining.cancel()
+            await self.gate.close()
 
         @chat.route("/", methods=["GET"])
         async def page(request: Request) -> HTTPResponse:

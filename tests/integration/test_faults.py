@@ -178,9 +178,15 @@ def test_with_the_action_server_down_customers_are_told_and_answered_once_it_is_
     klaus = phone(assistant, outside, KLAUS)  # GLOBEX-002, German, WhatsApp contact
     bob = phone(assistant, outside, BOB)  # ACME-001, English
     web = WebVisitor(assistant)
+    shared = SlackChannel(ledger, outside["slack"], "C0ACTIONSDOWN")
+    slack_question = shared.event("U03INITECH", "how much do we owe?")
+    slack_thread = slack_question["event"]["ts"]
     actions = ActionServer(assistant, servers)
     actions.stop()
     try:
+        assert shared.deliver(slack_question) == 200
+        assert until(lambda: shared.thread(slack_thread) == [
+            holding_texts.UNAVAILABLE_TEXTS["en"]], 30), shared.thread(slack_thread)
         klaus.texts("Wie hoch ist unser offener Saldo?")
         bob.texts("how much do we owe?")
         bob.texts("and what is overdue?")
@@ -202,6 +208,8 @@ def test_with_the_action_server_down_customers_are_told_and_answered_once_it_is_
     assert until(lambda: user_texts(bob)[-2:] == ["how much do we owe?",
                                                   "and what is overdue?"], ANSWERED_WITHIN)
     assert user_texts(klaus).count("Wie hoch ist unser offener Saldo?") == 1
+    owed = f"Initech Ltd has {open_total(ledger, 'INITECH-003')} open"
+    assert until(lambda: owed in " ".join(shared.thread(slack_thread)), ANSWERED_WITHIN)
     assert until(lambda: web.history() and web.history()[-1]["sender"] == "bot",
                  ANSWERED_WITHIN)
     assert [m["text"] for m in web.history() if m["sender"] == "user"] == ["what's our balance?"]
