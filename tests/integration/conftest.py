@@ -30,6 +30,9 @@ def assistant(tmp_path_factory, trained_model, ledger_folder):
     env = {"AR_STATE_DIR": str(state), "AR_TODAY": BUSINESS_DATE.isoformat(),
            "RASA_PORT": str(free_port()), "ACTION_SERVER_PORT": str(free_port()),
            "CONSOLE_PORT": str(free_port()),
+           # Tests talk faster than anyone types: no rate limit unless the module sets
+           # one (test_faults.py).
+           "RATE_LIMIT_MESSAGES": os.environ.get("RATE_LIMIT_MESSAGES", "0"),
            # Its own token: a secret no other process on the machine could show.
            "RASA_AUTH_TOKEN": "integration-" + secrets.token_urlsafe(16)}
     with mock.patch.dict(os.environ, env):
