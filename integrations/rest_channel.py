@@ -1,8 +1,8 @@
-"""Rasa's REST channel (`POST /webhooks/rest/webhook`, named "rest"), checked: the body must
-be a JSON object with a `sender` and a `message` string (else 400, 413 for a message
-too long), and the conversation is always the REST channel's. Rasa's own channel answers
-a body that is not such an object with a 500, and takes `input_channel` from the body,
-so a caller could claim to be a Twilio or Slack sender and be identified by their phone
+"""Rasa's REST channel (`POST /webhooks/rest/webhook`, named "rest"), checked: the body
+must be a JSON object with a `sender` and a `message` string (else 400; a huge message
+is answered like any other), and the conversation is always the REST channel's. Rasa's
+own channel answers a body that is not such an object with a 500, and takes
+`input_channel` from the body, so a caller could claim to be a Twilio or Slack sender and be identified by their phone
 or Slack id without proving anything.
 
 Registered in credentials.yml as `integrations.rest_channel.CheckedRestInput:`.
@@ -13,10 +13,9 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional
 
 from rasa.core.channels.rest import RestInput
-from sanic.exceptions import InvalidUsage, PayloadTooLarge
+from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 
-MAX_MESSAGE_CHARS = 2000  # as the web chat: longer is no question an AP clerk types
 MAX_SENDER_CHARS = 255
 
 
@@ -47,8 +46,6 @@ class CheckedRestInput(RestInput):
         message = _body(req).get("message")
         if not isinstance(message, str):
             raise InvalidUsage('Expected a "message" string.')
-        if len(message) > MAX_MESSAGE_CHARS:
-            raise PayloadTooLarge(f"Message too long: at most {MAX_MESSAGE_CHARS} characters.")
         return message
 
     def _extract_input_channel(self, req: Request) -> str:
