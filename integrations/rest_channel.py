@@ -2,8 +2,8 @@
 must be a JSON object with a `sender` and a `message` string (else 400; a huge message
 is answered like any other), and the conversation is always the REST channel's. Rasa's
 own channel answers a body that is not such an object with a 500, and takes
-`input_channel` from the body, so a caller could claim to be a Twilio or Slack sender and be identified by their phone
-or Slack id without proving anything.
+`input_channel` from the body, so a caller could claim to be a Twilio or Slack sender
+and be identified by their phone or Slack id without proving anything.
 
 Registered in credentials.yml as `integrations.rest_channel.CheckedRestInput:`.
 """
