@@ -443,7 +443,7 @@ class SenderRate(Base):
     id = Column(Integer, primary_key=True)
     channel = Column(String(20), nullable=False)
     sender = Column(String(255), nullable=False)
-    window = Column(Integer, nullable=False, default=0)
+    window_number = Column(Integer, nullable=False, default=0)
     count = Column(Integer, nullable=False, default=0)
     notified = Column(Boolean, nullable=False, default=False)
 

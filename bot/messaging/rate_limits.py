@@ -31,7 +31,7 @@ def _ensure_row(session: Session, channel: str, sender: str) -> None:
         return
     try:
         with session.begin_nested():
-            session.add(SenderRate(channel=channel, sender=sender, window=0, count=0,
+            session.add(SenderRate(channel=channel, sender=sender, window_number=0, count=0,
                                    notified=False))
     except IntegrityError:
         pass  # another server made it first
@@ -49,15 +49,15 @@ def take_slot(session: Session, limit: RateLimit, channel: str, sender: str,
         return True
     window = window_number(limit, now)
     _ensure_row(session, channel, sender)
-    same_window = SenderRate.window == window
+    same_window = SenderRate.window_number == window
     # One statement: two servers counting at once cannot both take the last slot.
     result = session.execute(
         update(SenderRate)
         .where(_this_sender(channel, sender),
-               or_(SenderRate.window != window, SenderRate.count < limit.messages))
+               or_(SenderRate.window_number != window, SenderRate.count < limit.messages))
         .values(count=case((same_window, SenderRate.count + 1), else_=1),
                 notified=case((same_window, SenderRate.notified), else_=False),
-                window=window)
+                window_number=window)
         .execution_options(synchronize_session=False))
     return result.rowcount == 1
 
@@ -67,7 +67,7 @@ def claim_notice(session: Session, limit: RateLimit, channel: str, sender: str,
     """True once per window: whoever gets True tells the sender they are over the limit."""
     result = session.execute(
         update(SenderRate)
-        .where(_this_sender(channel, sender), SenderRate.window == window_number(limit, now),
+        .where(_this_sender(channel, sender), SenderRate.window_number == window_number(limit, now),
                SenderRate.notified.is_(False))
         .values(notified=True)
         .execution_options(synchronize_session=False))

@@ -21,7 +21,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('channel', sa.String(length=20), nullable=False),
     sa.Column('sender', sa.String(length=255), nullable=False),
-    sa.Column('window', sa.Integer(), nullable=False),
+    sa.Column('window_number', sa.Integer(), nullable=False),
     sa.Column('count', sa.Integer(), nullable=False),
     sa.Column('notified', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
