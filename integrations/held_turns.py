@@ -116,7 +116,11 @@ class SenderGate:
                 except Exception:  # kept: tried again next round, still first in line
                     logger.exception("kept %s message from %s not answered yet", channel,
                                      masked(sender))
-                    await asyncio.to_thread(self._in_session, held_messages.release, held.id)
+                    if not await asyncio.to_thread(self._in_session, held_messages.release,
+                                                   held.id):
+                        logger.error("kept %s message from %s given up after %d tries",
+                                     channel, masked(sender),
+                                     held_messages.MAX_ANSWER_ATTEMPTS)
                     break
                 await asyncio.to_thread(self._in_session, held_messages.finish, held.id)
                 answered += 1

@@ -458,6 +458,7 @@ class HeldMessage(Base):
     sender = Column(String(255), nullable=False, index=True)
     reason = Column(String(20), nullable=False)  # rate_limited | unavailable
     payload = Column(JSON, nullable=False)  # what the channel needs to answer it
-    status = Column(String(20), nullable=False, default="held")  # held | claimed | answered
+    status = Column(String(20), nullable=False, default="held")  # held | claimed
+    attempts = Column(Integer, nullable=False, default=0)  # answers tried that failed
     received_at = Column(AwareDateTime, nullable=False, default=utcnow)
     claimed_at = Column(AwareDateTime, nullable=True)

@@ -21,6 +21,9 @@ HELD, CLAIMED = "held", "claimed"
 BEHIND = "behind"  # kept only because earlier messages of the sender are
 # A claim older than this was left by a server that stopped while answering: taken over.
 CLAIM_TIMEOUT = timedelta(minutes=5)
+# A kept message whose answer failed this many times is given up, so that it does not
+# hold back everything the sender writes after it.
+MAX_ANSWER_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ def _waiting(session: Session, channel: str, sender: str) -> int:
 def _hold(session: Session, channel: str, sender: str, payload: dict[str, Any],
           reason: str, now: datetime) -> None:
     session.add(HeldMessage(channel=channel, sender=sender, reason=reason, payload=payload,
-                            status=HELD, received_at=now))
+                            status=HELD, received_at=now, attempts=0))
     session.flush()
 
 
@@ -132,8 +135,15 @@ def finish(session: Session, held_id: int) -> None:
                     .execution_options(synchronize_session=False))
 
 
-def release(session: Session, held_id: int) -> None:
-    """Answering it failed: back in the queue, first in line for the next round."""
-    session.execute(update(HeldMessage).where(HeldMessage.id == held_id)
-                    .values(status=HELD, claimed_at=None)
-                    .execution_options(synchronize_session=False))
+def release(session: Session, held_id: int) -> bool:
+    """Answering it failed: back in the queue, first in line for the next round; False
+    when it has failed MAX_ANSWER_ATTEMPTS times and is given up (gone from the queue)."""
+    row = session.get(HeldMessage, held_id)
+    if row is None:
+        return False
+    row.attempts += 1
+    if row.attempts >= MAX_ANSWER_ATTEMPTS:
+        session.delete(row)
+        return False
+    row.status, row.claimed_at = HELD, None
+    return True

@@ -42,10 +42,14 @@ pytestmark = pytest.mark.servers
 # The `assistant` fixture (real Rasa and action servers) comes from tests/integration/conftest.py.
 
 JANE, PETER = "+14155550101", "U03INITECH"  # ACME-001 by SMS, INITECH-003 in Slack
+BOB = "+14155550102"  # ACME-001 too
 AR_CHANNEL = "C0ARTEAM"
-FUZZ = settings(max_examples=25, deadline=None, derandomize=True, database=None,
+# Bounded so that the module takes a minute or two; AR_FUZZ_EXAMPLES=200 digs deeper
+# (same examples first: derandomized).
+EXAMPLES = int(os.environ.get("AR_FUZZ_EXAMPLES", "25"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-FEW = settings(FUZZ, max_examples=12)  # examples that each take a whole assistant turn
+FEW = settings(FUZZ, max_examples=max(1, EXAMPLES // 2))  # each a whole assistant turn
 
 INJECTIONS = [
     "' OR '1'='1", "'; DROP TABLE invoices; --", "1; SELECT * FROM customers", "\" OR 1=1 --",
@@ -163,17 +167,19 @@ def test_twilio_signed_messages_are_answered_with_janes_data_only(assistant, out
 
 
 def test_twilio_replayed_and_reordered_deliveries_are_answered_once_each(assistant, outside):
+    # Bob, not Jane: the fuzz above may have texted STOP (in some form) for her.
     sids = ["SM" + uuid.uuid4().hex for _ in range(3)]
     texts = ["what's our balance", "is INV-2026-0101 paid", "thanks"]
     order = [1, 0, 1, 2, 0, 2, 1]  # out of order, each more than once
     for index in order:
-        fields = {"MessageSid": sids[index], "From": JANE, "To": SMS_NUMBER,
+        fields = {"MessageSid": sids[index], "From": BOB, "To": SMS_NUMBER,
                   "Body": texts[index]}
         reply = post(url(assistant, WEBHOOK_PATH), urllib.parse.urlencode(fields).encode(),
                      "application/x-www-form-urlencoded",
                      {"X-Twilio-Signature": twilio_signature(fields)})
         clean(reply, {200})
-    events = requests.get(url(assistant, f"/conversations/{urllib.parse.quote(JANE, safe='+')}/tracker"),
+    conversation = urllib.parse.quote(BOB, safe="+")
+    events = requests.get(url(assistant, f"/conversations/{conversation}/tracker"),
                           params={"token": assistant.rasa_auth_token}, timeout=30).json()
     said = [e["text"] for e in events["events"] if e["event"] == "user"]
     assert [said.count(t) for t in texts] == [1, 1, 1]  # each delivery answered once

@@ -137,6 +137,21 @@ def test_a_claim_left_by_a_server_that_died_is_taken_over(db):
     assert drain(db, much_later) == ["m3"]
 
 
+def test_a_message_that_cannot_be_answered_is_given_up_after_a_few_tries(db):
+    for i in range(5):
+        admit(db, text=f"m{i}")
+    later = T0 + timedelta(seconds=61)
+    for attempt in range(held_messages.MAX_ANSWER_ATTEMPTS):
+        with db.session() as session:
+            held = held_messages.claim_next(session, LIMIT, "sms", JANE, later, True)
+        assert held.payload == {"text": "m3"}
+        with db.session() as session:
+            kept = held_messages.release(session, held.id)
+        assert kept is (attempt + 1 < held_messages.MAX_ANSWER_ATTEMPTS)
+        later += timedelta(seconds=60)  # a slot in the next window
+    assert drain(db, later) == ["m4"]  # the one after it is not stuck behind it
+
+
 def test_the_counter_is_shared_by_two_servers_on_one_database(db):
     other = Database(db.url)
     taken = []

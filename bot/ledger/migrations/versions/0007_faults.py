@@ -34,6 +34,7 @@ def upgrade() -> None:
     sa.Column('reason', sa.String(length=20), nullable=False),
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False, server_default='0'),
     sa.Column('received_at', AWARE, nullable=False),
     sa.Column('claimed_at', AWARE, nullable=True),
     sa.PrimaryKeyConstraint('id')
