@@ -87,6 +87,12 @@ class Settings:
     # retries are looked for this often.
     outbox_first_retry_seconds: float = 30.0
     outbox_poll_seconds: float = 5.0
+    # Per-sender rate limit on every customer channel: at most this many messages in
+    # each window reach the assistant (0: no limit); more are kept (up to max held per
+    # sender) and answered in order later, looked for every outbox_poll_seconds.
+    rate_limit_messages: int = 10
+    rate_limit_window_seconds: float = 60.0
+    rate_limit_max_held: int = 100
     # Who we are and how to reach a person, for HELP replies.
     company_name: str = "Northwind Supply"
     support_contact: str = "ar@northwind.example or +1 415 555 0100"
@@ -210,6 +216,9 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         public_base_url=env.get("PUBLIC_BASE_URL", f"http://127.0.0.1:{rasa_port}"),
         outbox_first_retry_seconds=float(env.get("OUTBOX_FIRST_RETRY_SECONDS", "30")),
         outbox_poll_seconds=float(env.get("OUTBOX_POLL_SECONDS", "5")),
+        rate_limit_messages=_int(env, "RATE_LIMIT_MESSAGES", 10),
+        rate_limit_window_seconds=float(env.get("RATE_LIMIT_WINDOW_SECONDS", "60")),
+        rate_limit_max_held=_int(env, "RATE_LIMIT_MAX_HELD", 100),
         company_name=env.get("AR_COMPANY_NAME", "Northwind Supply"),
         support_contact=env.get("AR_SUPPORT_CONTACT",
                                 "ar@northwind.example or +1 415 555 0100"),

@@ -19,13 +19,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from slack_bolt.adapter.sanic import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.internals import parse_body
 
 from bot.handoff.card import CLAIM, HAND_BACK, RESOLVE
 from bot.handoff.frustration import detector
 from bot.settings import Settings, get_settings
 from integrations import handoff_hook
 from integrations.handoff_desk import RELAY_CHANNEL, HandoffDesk, RelayOutput
-from integrations.slack_channel import first_time_seen
+from integrations.slack_channel import first_time_seen, signed_by_slack
 from integrations.slack_events import customer_message
 
 logger = logging.getLogger(__name__)
@@ -76,6 +77,19 @@ def bolt_app(desk: HandoffDesk,
         await customer_event(body)
 
     return app
+
+
+NOT_INTERACTIVE = "expected Slack's interactive payload"
+
+
+def interactive_payload(body: bytes, content_type: Optional[str]) -> bool:
+    """Whether a body is what Slack posts for a button (a JSON object, as a form's
+    `payload` or whole); slack-bolt answers anything else with a 500."""
+    try:
+        parsed = parse_body(body.decode("utf-8"), content_type)
+    except (ValueError, UnicodeDecodeError):  # json's errors are ValueErrors
+        return False
+    return isinstance(parsed, dict) and isinstance(parsed.get("type"), str)
 
 
 class HandoffSlackInput(InputChannel):
@@ -154,6 +168,16 @@ class HandoffSlackInput(InputChannel):
             if handler is None:
                 logger.warning("Slack interactivity refused: the handoff is not configured")
                 return response.text("Slack handoff is not configured", status=403)
-            return await handler.handle(request)
+            if not signed_by_slack(self.settings, request):
+                return response.text("invalid signature", status=401)
+            if not interactive_payload(request.body, request.headers.get("content-type")):
+                return response.text(NOT_INTERACTIVE, status=400)
+            try:
+                return await handler.handle(request)
+            except (TypeError, KeyError, AttributeError, IndexError, ValueError):
+                # slack-bolt reads fields by their shape in Slack's payloads; signed but
+                # shaped otherwise, it is none of Slack's (the listeners run after this).
+                logger.warning("Slack interactivity refused: a payload of another shape")
+                return response.text(NOT_INTERACTIVE, status=400)
 
         return hook

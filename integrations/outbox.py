@@ -62,8 +62,13 @@ class Courier:
                     return sent
                 for message in waiting:
                     tried.add(message.id)
-                    if not self._in_order and message.next_attempt_at is not None and \
-                            message.next_attempt_at > self._app.now():
+                    not_due = (message.next_attempt_at is not None
+                               and message.next_attempt_at > self._app.now())
+                    if not_due and self._in_order and message.attempts:
+                        # It failed and waits for its retry time; trying it now, because a
+                        # new reply came, would spend its tries within seconds of an outage.
+                        return sent
+                    if not self._in_order and not_due:
                         continue
                     with self._app.session() as session:
                         mine = claim(session, message.id, self.worker, self._app.now())

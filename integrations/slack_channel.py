@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from dataclasses import asdict
+from functools import partial
 from typing import Any, Awaitable, Callable, Optional
 
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -24,11 +26,12 @@ from sanic.request import Request
 from slack_sdk.signature import SignatureVerifier
 
 from bot import clock
-from bot.messaging import channel_store
+from bot.messaging import channel_store, holding_texts
 from bot.runtime.app import ARApp
 from bot.settings import Settings, get_settings
 from integrations.document_senders import slack_file_sender
 from integrations import handoff_hook
+from integrations.held_turns import SenderGate
 from integrations.outbox import Courier
 from integrations.slack_api import SlackWebApi
 from integrations.slack_conversation import CHANNEL, SlackConversation
@@ -83,11 +86,16 @@ class SlackCustomerInput(InputChannel):
         self.conversation = SlackConversation(self.app, api, self.courier)
         self._answering: set[asyncio.Task] = set()
         self._retrying: Optional[asyncio.Task] = None
+        self._on_new_message: Optional[OnNewMessage] = None
+        self.gate = SenderGate(self.app, (CHANNEL,), self._answer_kept)
+        self._draining: Optional[asyncio.Task] = None
 
     def _answer_in_background(self, message: SlackMessage, on_new_message: OnNewMessage,
                               request: Request) -> None:
         async def answer() -> None:
             try:
+                if message.text and not await self._admitted(message, request):
+                    return
                 await self.conversation.answer(message, on_new_message, request)
             except Exception:
                 logger.exception("Slack: answering the message %s failed",
@@ -97,6 +105,19 @@ class SlackCustomerInput(InputChannel):
         self._answering.add(task)
         task.add_done_callback(self._answering.discard)
 
+    async def _admitted(self, message: SlackMessage, request: Request) -> bool:
+        """Through the rate limit and the action server's health; else kept, with the
+        notice in the thread when there is one to give."""
+        admission = await self.gate.admit(request, CHANNEL, message.user, asdict(message))
+        if not admission.to_assistant and admission.notice:
+            await self.conversation.say(message, request,
+                                        partial(holding_texts.text, admission.notice))
+        return admission.to_assistant
+
+    async def _answer_kept(self, request: Any, channel: str, sender: str,
+                           payload: dict) -> None:
+        await self.conversation.answer(SlackMessage(**payload), self._on_new_message, request)
+
     async def wait_for_answers(self) -> None:
         """Until the messages being answered are answered (tests, orderly stops)."""
         while self._answering:
@@ -104,17 +125,22 @@ class SlackCustomerInput(InputChannel):
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         slack = Blueprint("slack_customers_webhook", __name__)
+        self._on_new_message = on_new_message
 
         @slack.listener("after_server_start")
         async def start_retrying(_app, _loop) -> None:
             if self.configured:
                 self._retrying = asyncio.get_running_loop().create_task(
                     self.courier.run(self.settings.outbox_poll_seconds))
+                self._draining = asyncio.get_running_loop().create_task(
+                    self.gate.run(_app, self.settings.outbox_poll_seconds))
 
         @slack.listener("before_server_stop")
         async def stop_retrying(_app, _loop) -> None:
-            if self._retrying is not None:
-                self._retrying.cancel()
+            for task in (self._retrying, self._draining):
+                if task is not None:
+                    task.cancel()
+            await self.gate.close()
             await self.wait_for_answers()
 
         @slack.route("/", methods=["GET"])
@@ -154,6 +180,7 @@ class SlackCustomerInput(InputChannel):
     async def _acknowledge(self, payload: dict[str, Any], request: Request,
                            on_new_message: OnNewMessage):
         """200 at once; the message, if new and a customer's, answered in the background."""
+        self._on_new_message = on_new_message
         if handoff_hook.takes_slack_event(payload):  # the AR channel: collectors, not customers
             return response.text("")
         message = customer_message(payload)

@@ -57,12 +57,19 @@ class SlackConversation:
                      request: Any = None) -> None:
         caller = await self._recognise(message.user)
         if not message.text:  # a file shared without a word: nothing for the assistant
-            language = (await conversation_language(request, message.user)
-                        or (caller.language if caller else None))
-            await asyncio.to_thread(self._queue, message, [{"text": not_text_reply(language)}],
-                                    False)
-        else:
-            await self._converse(message, on_new_message)
+            await self.say(message, request, not_text_reply, caller)
+            return
+        await self._converse(message, on_new_message)
+        await self.courier.deliver(CHANNEL, thread_address(message.channel, message.thread_ts))
+
+    async def say(self, message: SlackMessage, request: Any,
+                  text_for: Callable[[Optional[str]], str],
+                  caller: Optional[Caller] = None) -> None:
+        """Answer in the message's thread with our own text (not the assistant's), in the
+        conversation's language, else the caller's."""
+        language = (await conversation_language(request, message.user)
+                    or (caller.language if caller else None))
+        await asyncio.to_thread(self._queue, message, [{"text": text_for(language)}], False)
         await self.courier.deliver(CHANNEL, thread_address(message.channel, message.thread_ts))
 
     async def _converse(self, message: SlackMessage,

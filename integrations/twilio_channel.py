@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Awaitable, Callable, Iterable, Iterator, NamedTuple, Optional
 from urllib.parse import parse_qsl
 
@@ -25,10 +25,11 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
 from bot.conversation.identity import identify
-from bot.messaging import channel_store, sms
+from bot.messaging import channel_store, holding_texts, sms
 from bot.runtime.app import ARApp
 from bot.settings import Settings, get_settings
 from integrations import handoff_hook
+from integrations.held_turns import SenderGate
 from integrations.outbox import Courier, masked
 from integrations.rasa_tracker import conversation_language
 from integrations.twilio_sender import TwilioSender, outbox_channel
@@ -170,6 +171,15 @@ class TwilioMessagingInput(InputChannel):
         self._app: Optional[ARApp] = None
         self._courier: Optional[Courier] = None
         self._background: set[asyncio.Task] = set()
+        self._on_new_message: Optional[Callable[[UserMessage], Awaitable[Any]]] = None
+        self._gate: Optional[SenderGate] = None
+
+    @property
+    def gate(self) -> SenderGate:
+        """Rate limits and the action server's health, before the assistant."""
+        if self._gate is None:
+            self._gate = SenderGate(self.app, ("sms", "whatsapp"), self._answer_kept)
+        return self._gate
 
     @property
     def settings(self) -> Settings:
@@ -305,16 +315,30 @@ class TwilioMessagingInput(InputChannel):
             language = await conversation_language(request, inbound.sender) or language
             await self._send(inbound.sender, sms.not_text_reply(language))
         elif triage.to_bot:
-            await self._turn(inbound, request, on_new_message, language)
+            admission = await self.gate.admit(request, inbound.channel, inbound.sender,
+                                              asdict(inbound))
+            if admission.to_assistant:
+                await self._turn(inbound, request, on_new_message, language)
+            elif admission.notice:
+                language = await conversation_language(request, inbound.sender) or language
+                await self._send(inbound.sender, holding_texts.text(admission.notice, language))
+
+    async def _answer_kept(self, request: Any, channel: str, sender: str,
+                           payload: dict) -> None:
+        """A message kept over the rate limit or while the assistant was down, answered."""
+        await self._turn(Inbound(**payload), request, self._on_new_message,
+                         self._contact_language(sender))
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
                   ) -> Blueprint:
         hook = Blueprint("twilio_messaging", __name__)
+        self._on_new_message = on_new_message
 
         @hook.listener("after_server_start")
         async def start_retries(_app, _loop) -> None:
             if self.configured:
                 self._in_background(self.courier.run(self.settings.outbox_poll_seconds))
+                self._in_background(self.gate.run(_app, self.settings.outbox_poll_seconds))
             else:
                 logger.warning("Twilio is not configured (TWILIO_ACCOUNT_SID, "
                                "TWILIO_AUTH_TOKEN): its webhook refuses every request")
@@ -323,6 +347,7 @@ class TwilioMessagingInput(InputChannel):
         async def stop_retries(_app, _loop) -> None:
             for task in list(self._background):
                 task.cancel()
+            await self.gate.close()
 
         @hook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

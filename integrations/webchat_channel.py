@@ -17,6 +17,7 @@ come from bot.settings (WEBCHAT_SECRET, WEBCHAT_SESSION_HOURS).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from pathlib import Path
@@ -27,9 +28,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.messaging import holding_texts
+from bot.runtime.app import ARApp
 from bot.settings import Settings, get_settings
 from integrations import handoff_hook
-from integrations.webchat_messages import Refused, bot_message, parse_message, transcript
+from integrations.held_turns import SenderGate
+from integrations.rasa_tracker import conversation_language
+from integrations.webchat_messages import (Incoming, Refused, bot_message, parse_message,
+                                           transcript)
 from integrations.webchat_session import (COOKIE_NAME, COOKIE_PATH, Session, Sessions,
                                           session_secret)
 
@@ -72,6 +78,10 @@ class WebchatInput(InputChannel):
         self.settings = settings or get_settings()
         self.sessions = Sessions(session_secret(self.settings),
                                  self.settings.webchat_session_hours)
+        self.app = ARApp(self.settings)
+        self.gate = SenderGate(self.app, (CHANNEL,), self._answer_kept)
+        self._on_new_message: Optional[OnNewMessage] = None
+        self._draining: Optional[asyncio.Task] = None
 
     # --- sessions and responses --------------------------------------------------------
 
@@ -110,19 +120,36 @@ class WebchatInput(InputChannel):
         except Refused as refused:
             return self._finish(response.json({"error": refused.message},
                                               status=refused.status), session, request)
-        collector = WebchatOutput()
+        admission = await self.gate.admit(request, CHANNEL, session.conversation_id,
+                                          incoming._asdict())
+        if not admission.to_assistant:  # kept: answered later, shown by the history poll
+            language = await conversation_language(request, session.conversation_id)
+            notice = ([{"text": holding_texts.text(admission.notice, language)}]
+                      if admission.notice else [])
+            return self._finish(response.json({"messages": notice, "kept": True},
+                                              status=202), session, request)
         try:
-            await on_new_message(UserMessage(
-                incoming.text, collector, session.conversation_id, input_channel=CHANNEL,
-                metadata=incoming.metadata))
+            messages = await self._converse(incoming, session.conversation_id,
+                                            on_new_message)
         except Exception:  # the page says so; the log has what went wrong (no ids)
             logger.exception("Web chat: the assistant failed to answer a message")
             return self._finish(response.json({"error": NOT_ANSWERED}, status=503),
                                 session, request)
-        await handoff_hook.customer_turn(session.conversation_id, CHANNEL,
-                                         session.conversation_id, incoming.text)
-        messages = [m for m in map(bot_message, collector.messages) if m]
         return self._finish(response.json({"messages": messages}), session, request)
+
+    async def _converse(self, incoming: Incoming, conversation_id: str,
+                        on_new_message: OnNewMessage) -> list[dict[str, Any]]:
+        collector = WebchatOutput()
+        await on_new_message(UserMessage(
+            incoming.text, collector, conversation_id, input_channel=CHANNEL,
+            metadata=incoming.metadata))
+        await handoff_hook.customer_turn(conversation_id, CHANNEL, conversation_id,
+                                         incoming.text)
+        return [m for m in map(bot_message, collector.messages) if m]
+
+    async def _answer_kept(self, request: Any, channel: str, sender: str,
+                           payload: dict) -> None:
+        await self._converse(Incoming(**payload), sender, self._on_new_message)
 
     async def history(self, request: Request) -> HTTPResponse:
         session = self.session(request)
@@ -136,6 +163,18 @@ class WebchatInput(InputChannel):
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         chat = Blueprint("webchat", __name__)
+        self._on_new_message = on_new_message
+
+        @chat.listener("after_server_start")
+        async def start_answering_kept(app, _loop) -> None:
+            self._draining = asyncio.get_running_loop().create_task(
+                self.gate.run(app, self.settings.outbox_poll_seconds))
+
+        @chat.listener("before_server_stop")
+        async def stop_answering_kept(_app, _loop) -> None:
+            if self._draining is not None:
+                self._draining.cancel()
+            await self.gate.close()
 
         @chat.route("/", methods=["GET"])
         async def page(request: Request) -> HTTPResponse:

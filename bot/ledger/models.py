@@ -435,3 +435,34 @@ class OfferedChoices(Base):
     address = Column(String(255), nullable=False)
     choices = Column(JSON, nullable=False, default=list)  # [{"title": ..., "payload": ...}]
     offered_at = Column(AwareDateTime, nullable=False, default=utcnow)
+
+
+class SenderRate(Base):
+    """How many messages of one sender were let through to the assistant in the current
+    rate-limit window (a fixed window, numbered), and whether they were told they are over
+    the limit in it. Updated atomically so that several servers share one count."""
+
+    __tablename__ = "sender_rates"
+    __table_args__ = (UniqueConstraint("channel", "sender"),)
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(20), nullable=False)
+    sender = Column(String(255), nullable=False)
+    window_number = Column(Integer, nullable=False, default=0)
+    count = Column(Integer, nullable=False, default=0)
+    notified = Column(Boolean, nullable=False, default=False)
+
+
+class HeldMessage(Base):
+    """A customer message kept for later: its sender was over the rate limit, or the
+    assistant could not answer just then. Answered in order once it can be."""
+
+    __tablename__ = "held_messages"
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(20), nullable=False, index=True)
+    sender = Column(String(255), nullable=False, index=True)
+    reason = Column(String(20), nullable=False)  # rate_limited | unavailable
+    payload = Column(JSON, nullable=False)  # what the channel needs to answer it
+    status = Column(String(20), nullable=False, default="held")  # held | claimed
+    attempts = Column(Integer, nullable=False, default=0)  # answers tried that failed
+    received_at = Column(AwareDateTime, nullable=False, default=utcnow)
+    claimed_at = Column(AwareDateTime, nullable=True)

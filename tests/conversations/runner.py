@@ -117,7 +117,9 @@ class Servers:
                     "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
                     "TWILIO_FROM_NUMBER": SMS_NUMBER, "TWILIO_WHATSAPP_FROM": WHATSAPP_SENDER,
                     "PUBLIC_BASE_URL": PUBLIC_BASE_URL, "OUTBOX_FIRST_RETRY_SECONDS": "1",
-                    "OUTBOX_POLL_SECONDS": "0.5"}
+                    "OUTBOX_POLL_SECONDS": "0.5",
+                    # A conversation is played faster than anyone types: no rate limit.
+                    "RATE_LIMIT_MESSAGES": "0"}
         self.model, self.processes = model, []
 
     def __enter__(self) -> "Servers":

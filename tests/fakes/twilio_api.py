@@ -57,6 +57,13 @@ class FakeTwilioAPI:
         with self._lock:
             self._failures_left = count
 
+    def down(self) -> None:
+        """Twilio has an outage: every send fails with a 500 until up()."""
+        self.fail_next(10 ** 9)
+
+    def up(self) -> None:
+        self.fail_next(0)
+
     def sent_to(self, recipient: str) -> list[SentMessage]:
         with self._lock:
             return [m for m in self.messages if m.to == recipient]

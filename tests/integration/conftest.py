@@ -19,6 +19,10 @@ from bot.settings import load_settings
 from tests.conftest import BUSINESS_DATE
 from tests.fakes.ports import free_port
 
+# The processes behind each running `assistant` (by Rasa port): [actions, rasa, console],
+# for tests that stop and restart one of them (test_faults.py).
+SERVERS: dict[int, list] = {}
+
 
 @pytest.fixture(scope="module")
 def server_settings() -> dict[str, str]:
@@ -32,6 +36,9 @@ def assistant(tmp_path_factory, trained_model, ledger_folder, server_settings):
     env = {**server_settings, "AR_STATE_DIR": str(state), "AR_TODAY": BUSINESS_DATE.isoformat(),
            "RASA_PORT": str(free_port()), "ACTION_SERVER_PORT": str(free_port()),
            "CONSOLE_PORT": str(free_port()),
+           # Tests talk faster than anyone types: no rate limit unless the module sets
+           # one (test_faults.py).
+           "RATE_LIMIT_MESSAGES": os.environ.get("RATE_LIMIT_MESSAGES", "0"),
            # Its own token: a secret no other process on the machine could show.
            "RASA_AUTH_TOKEN": "integration-" + secrets.token_urlsafe(16)}
     with mock.patch.dict(os.environ, env):
@@ -43,7 +50,15 @@ def assistant(tmp_path_factory, trained_model, ledger_folder, server_settings):
                 import_directory(session, ledger_folder)
         prepare_ledger(app)  # a ledger already holding customers is kept as it is
         processes = start_servers(settings, trained_model, log_dir=state / "logs")
+        SERVERS[settings.rasa_port] = processes
         try:
             yield settings
         finally:
             stop_servers(processes)
+
+
+@pytest.fixture(scope="module")
+def servers(assistant) -> list:
+    """The `assistant`'s processes, [actions, rasa, console]; a test that replaces one
+    (a restart) puts the new one in its place, and the teardown stops that one."""
+    return SERVERS[assistant.rasa_port]

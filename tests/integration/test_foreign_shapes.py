@@ -18,9 +18,10 @@ from tests.conftest import FOREIGN_SHAPES
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.twilio_api import FakeTwilioAPI
 from tests.integration.chat import Customer, visitor
-from tests.integration.test_slack_channel import SECRET, TOKEN, SlackChannel, open_total
-from tests.integration.test_twilio_channel import (ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL,
-                                                   SMS_NUMBER, WHATSAPP_SENDER, Phone)
+from tests.integration.providers import provider_settings
+from tests.integration.test_slack_channel import TOKEN, SlackChannel, open_total
+from tests.integration.test_twilio_channel import (ACCOUNT_SID, AUTH_TOKEN, WHATSAPP_SENDER,
+                                                   Phone)
 from tests.integration.test_webchat import WebVisitor
 
 pytestmark = pytest.mark.servers
@@ -42,12 +43,7 @@ def providers():
     """Fake Twilio and Slack APIs, and the settings pointing the assistant at them (in
     place before the `assistant` fixture starts the servers)."""
     with FakeTwilioAPI(ACCOUNT_SID, AUTH_TOKEN) as twilio, FakeSlackAPI(TOKEN) as slack:
-        env = {"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-               "TWILIO_FROM_NUMBER": SMS_NUMBER, "TWILIO_WHATSAPP_FROM": WHATSAPP_SENDER,
-               "TWILIO_API_BASE_URL": twilio.base_url, "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-               "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
-               "SLACK_API_BASE_URL": slack.base_url,
-               "OUTBOX_FIRST_RETRY_SECONDS": "1", "OUTBOX_POLL_SECONDS": "0.5"}
+        env = provider_settings(twilio, slack)
         with mock.patch.dict(os.environ, env):
             yield twilio, slack
 

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 import pytest
 from twilio.request_validator import RequestValidator
 
+from bot.ledger.models import OutboundMessage
 from bot.messaging import channel_store, sms
 from bot.runtime.app import ARApp
 from bot.settings import load_settings
@@ -275,6 +276,26 @@ def test_a_failed_send_holds_back_later_ones_and_goes_out_on_retry(ledger_app):
     assert phone.received == []
     asyncio.run(courier.deliver_due())
     assert phone.received == [(JANE, "first"), (JANE, "second")]
+
+
+def test_during_an_outage_new_replies_do_not_spend_the_first_ones_tries(ledger_app):
+    """Each new reply asks the courier to deliver; a failed reply waiting for its retry
+    time is not tried again before it (else a chatty customer's first answer would be
+    given up within seconds of an outage and the later ones would overtake it)."""
+    phone = Phone(failures=100)  # the provider is down
+    _queue(ledger_app, ["first"])
+    courier = Courier(ledger_app, {"sms": phone.send}, first_retry_seconds=60)
+    asyncio.run(courier.deliver("sms", JANE))
+    for n in range(8):
+        _queue(ledger_app, [f"later {n}"])
+        assert asyncio.run(courier.deliver("sms", JANE)) == 0
+    with ledger_app.session() as session:
+        first = channel_store.pending_for(session, "sms", JANE)[0]
+        assert (first.body, first.attempts) == ("first", 1)
+        session.get(OutboundMessage, first.id).next_attempt_at = ledger_app.now()
+    phone.failures = 0  # the provider is back, and the retry time has come
+    asyncio.run(courier.deliver_due())
+    assert [body for _, body in phone.received] == ["first"] + [f"later {n}" for n in range(8)]
 
 
 def test_the_outbox_leaves_other_channels_to_their_own_courier(ledger_app):

@@ -63,7 +63,7 @@ def cookie_value(reply) -> str:
 
 
 @pytest.fixture
-def channel(tmp_path) -> WebchatInput:
+def channel(tmp_path, db) -> WebchatInput:  # db: the ledger keeps rate counts
     return WebchatInput(load_settings({"AR_STATE_DIR": str(tmp_path),
                                        "WEBCHAT_SECRET": "unit-secret"}))
 

@@ -1,0 +1,74 @@
+"""Per-sender rate limits: at most N messages of one sender (per channel) reach the
+assistant in each window of W seconds. The count lives in the ledger database and is
+changed by one conditional UPDATE, so several servers sharing the database share it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.ledger.models import SenderRate
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    messages: int  # per window; 0: no limit
+    window_seconds: float
+    max_held: int  # messages kept per sender beyond the limit; later ones are dropped
+
+
+def window_number(limit: RateLimit, now: datetime) -> int:
+    return int(now.timestamp() // limit.window_seconds)
+
+
+def _ensure_row(session: Session, channel: str, sender: str) -> None:
+    if session.scalar(select(SenderRate.id).where(SenderRate.channel == channel,
+                                                  SenderRate.sender == sender)) is not None:
+        return
+    try:
+        with session.begin_nested():
+            session.add(SenderRate(channel=channel, sender=sender, window_number=0, count=0,
+                                   notified=False))
+    except IntegrityError:
+        pass  # another server made it first
+
+
+def _this_sender(channel: str, sender: str):
+    return (SenderRate.channel == channel) & (SenderRate.sender == sender)
+
+
+def take_slot(session: Session, limit: RateLimit, channel: str, sender: str,
+              now: datetime) -> bool:
+    """Count one message of sender in the current window; False (nothing counted) when
+    the window is full."""
+    if limit.messages <= 0:
+        return True
+    window = window_number(limit, now)
+    _ensure_row(session, channel, sender)
+    same_window = SenderRate.window_number == window
+    # One statement: two servers counting at once cannot both take the last slot.
+    result = session.execute(
+        update(SenderRate)
+        .where(_this_sender(channel, sender),
+               or_(SenderRate.window_number != window, SenderRate.count < limit.messages))
+        .values(count=case((same_window, SenderRate.count + 1), else_=1),
+                notified=case((same_window, SenderRate.notified), else_=False),
+                window_number=window)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def claim_notice(session: Session, limit: RateLimit, channel: str, sender: str,
+                 now: datetime) -> bool:
+    """True once per window: whoever gets True tells the sender they are over the limit."""
+    result = session.execute(
+        update(SenderRate)
+        .where(_this_sender(channel, sender), SenderRate.window_number == window_number(limit, now),
+               SenderRate.notified.is_(False))
+        .values(notified=True)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
