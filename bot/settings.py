@@ -72,7 +72,7 @@ class Settings:
     # redis://:password@host:port/db (several machines), empty (in memory, one process);
     # and how many Rasa worker processes serve each port (one per core).
     lock_store_url: str = field(default="", repr=False)
-    rasa_workers: int = 1
+    rasa_workers: int = 2
     # Where the workers of one server keep their Prometheus counts (set by the runner).
     metrics_dir: str = ""
     # Twilio (SMS, WhatsApp); empty account or token: the connector refuses webhooks.
@@ -187,7 +187,7 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         action_port=action_port,
         action_interface=env.get("ACTION_SERVER_INTERFACE", "127.0.0.1"),
         lock_store_url=env.get("LOCK_STORE_URL", f"sqlite:///{state_dir / 'locks.db'}"),
-        rasa_workers=_int(env, "RASA_WORKERS", 1),
+        rasa_workers=_int(env, "RASA_WORKERS", 2),
         metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),
         rasa_auth_token=env.get("RASA_AUTH_TOKEN", ""),
         pay_portal_url=env.get(

@@ -405,7 +405,9 @@ class HandoffDesk:
 
     def _reannounce(self, session: Session) -> list[str]:
         now = self.app.now()
-        due = service.due_for_reannounce(session, now, self.settings.handoff_sla_minutes)
+        due = [handoff for handoff in service.due_for_reannounce(
+            session, now, self.settings.handoff_sla_minutes)
+            if service.take_reannounce(session, handoff, now)]
         for handoff in due:
             collector = (handoff.snapshot or {}).get("customer") or {}
             mention = f"<@{collector['collector_slack_id']}> " \
@@ -413,7 +415,6 @@ class HandoffDesk:
             self._queue(session, handoff, "reannounce", text=(
                 f"{mention}:alarm_clock: {handoff.reference} is still unclaimed: the customer "
                 f"has waited {service.waited_minutes(handoff, now)} min."))
-            handoff.announced_at = now
         return [h.reference for h in due]
 
     def _late_deliveries(self, session: Session) -> list[str]:
@@ -425,8 +426,8 @@ class HandoffDesk:
         for line in lines:
             outcome = outbox_outcome(self.app, line.handoff.channel or "",
                                      tuple(line.outbox_ids or ()))
-            if outcome.delivery != "pending":
-                line.delivery, line.delivery_detail = outcome.delivery, outcome.detail
+            if outcome.delivery != "pending" and service.settle_delivery(
+                    session, line, outcome.delivery, outcome.detail):
                 self._report(session, line.id, line.slack_ts)
                 touched.append(line.handoff.reference)
         return touched

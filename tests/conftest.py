@@ -64,3 +64,9 @@ def trained_model() -> Path:
     if os.environ.get("AR_TEST_MODEL"):
         return Path(os.environ["AR_TEST_MODEL"])
     return ensure_model(load_settings({}))
+
+
+@pytest.fixture(scope="module")
+def server_settings() -> dict[str, str]:
+    """Settings a test module changes for the servers it starts (RASA_WORKERS, ...)."""
+    return {}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Optional
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.conversation.identity import Caller
@@ -144,6 +144,34 @@ def due_for_reannounce(session: Session, now: datetime, sla_minutes: float
     return list(session.scalars(select(HandoffRequest).where(
         HandoffRequest.status == "requested", HandoffRequest.card_ts.is_not(None),
         HandoffRequest.announced_at <= limit)))
+
+
+def take_reannounce(session: Session, handoff: HandoffRequest, now: datetime) -> bool:
+    """Mark the handoff announced now, unless another server (or worker) did since it was
+    read: each overdue card is announced again once, however many servers look."""
+    taken = session.execute(
+        update(HandoffRequest)
+        .where(HandoffRequest.id == handoff.id,
+               HandoffRequest.announced_at == handoff.announced_at)
+        .values(announced_at=now)
+        .execution_options(synchronize_session=False)).rowcount == 1
+    if taken:
+        handoff.announced_at = now
+    return taken
+
+
+def settle_delivery(session: Session, line: HandoffMessage, delivery: str,
+                    detail: Optional[str]) -> bool:
+    """Record what became of a relayed reply still pending, unless another server has:
+    the collector is told once."""
+    settled = session.execute(
+        update(HandoffMessage)
+        .where(HandoffMessage.id == line.id, HandoffMessage.delivery == "pending")
+        .values(delivery=delivery, delivery_detail=detail)
+        .execution_options(synchronize_session=False)).rowcount == 1
+    if settled:
+        line.delivery, line.delivery_detail = delivery, detail
+    return settled
 
 
 def waited_minutes(handoff: HandoffRequest, now: datetime) -> int:

@@ -119,9 +119,11 @@ class Invoice(Base):
 
     customer = relationship("Customer", back_populates="invoices")
     lines = relationship("InvoiceLine", back_populates="invoice", order_by="InvoiceLine.line_number")
-    applications = relationship("PaymentApplication", back_populates="invoice")
-    credit_notes = relationship("CreditNote", back_populates="invoice")
-    disputes = relationship("Dispute", back_populates="invoice")
+    # Loaded with the invoices they belong to, a few queries for all of them (selectin):
+    # a customer's balance reads them for every invoice, 5,000 for some customers.
+    applications = relationship("PaymentApplication", back_populates="invoice", lazy="selectin")
+    credit_notes = relationship("CreditNote", back_populates="invoice", lazy="selectin")
+    disputes = relationship("Dispute", back_populates="invoice", lazy="selectin")
 
     @validates("invoice_number")
     def _set_keys(self, _name, value):
@@ -154,7 +156,7 @@ class Payment(Base):
     reference_digits = Column(String(60), nullable=True, index=True)
 
     customer = relationship("Customer", back_populates="payments")
-    applications = relationship("PaymentApplication", back_populates="payment")
+    applications = relationship("PaymentApplication", back_populates="payment", lazy="selectin")
 
     @validates("payment_reference")
     def _set_keys(self, _name, value):

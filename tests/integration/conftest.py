@@ -25,12 +25,6 @@ SERVERS: dict[int, list] = {}
 
 
 @pytest.fixture(scope="module")
-def server_settings() -> dict[str, str]:
-    """Settings a test module changes for its servers (RASA_WORKERS, ...)."""
-    return {}
-
-
-@pytest.fixture(scope="module")
 def assistant(tmp_path_factory, trained_model, ledger_folder, server_settings):
     state = tmp_path_factory.mktemp("state")
     env = {**server_settings, "AR_STATE_DIR": str(state), "AR_TODAY": BUSINESS_DATE.isoformat(),

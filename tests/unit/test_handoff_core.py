@@ -13,6 +13,7 @@ from bot.handoff.customer_asks import asks_for_the_bot
 from bot.handoff.office_hours import OfficeHours, OfficeHoursError
 from bot.handoff.relay_rules import why_not_sendable
 from bot.handoff.translation import NoTranslation, translator_for
+from bot.ledger.models import HandoffMessage
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)  # a Monday, 10:00 in New York
 
@@ -165,3 +166,32 @@ def test_a_translation_service_plugged_in_shows_on_the_card(demo_app):
         poster = ARChannelPoster(demo_app, None, "C0AR", Echo())
         shown = _text(poster._card_view(session, handoff.reference)["blocks"])
     assert "translation: [pt-&gt;en] quero parcelar em 3 vezes" in shown
+
+
+def test_two_servers_looking_at_an_overdue_card_announce_it_once(demo_db, jane):
+    with demo_db.session() as session:
+        handoff, _ = service.request_handoff(session, "c1", jane, "customer_asked", now=NOW)
+        handoff.card_ts, handoff.announced_at = "1.1", NOW
+    later = NOW + timedelta(minutes=16)
+    with demo_db.session() as first, demo_db.session() as second:
+        seen_first = service.due_for_reannounce(first, later, 15)
+        seen_second = service.due_for_reannounce(second, later, 15)
+        assert len(seen_first) == len(seen_second) == 1  # both servers see it due
+        assert service.take_reannounce(first, seen_first[0], later)
+        first.commit()
+        assert not service.take_reannounce(second, seen_second[0], later)
+    with demo_db.session() as session:
+        assert service.due_for_reannounce(session, later, 15) == []
+
+
+def test_a_relayed_reply_is_settled_once(demo_db, jane):
+    with demo_db.session() as session:
+        handoff, _ = service.request_handoff(session, "c1", jane, "customer_asked", now=NOW)
+        session.flush()
+        line = HandoffMessage(handoff_id=handoff.id, kind="collector", author="Maria",
+                              text="hello", delivery="pending")
+        session.add(line)
+        session.flush()
+        assert service.settle_delivery(session, line, "delivered", "by SMS")
+        assert not service.settle_delivery(session, line, "failed", "again")
+        assert (line.delivery, line.delivery_detail) == ("delivered", "by SMS")
