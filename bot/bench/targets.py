@@ -1,0 +1,64 @@
+"""The two bots the harness drives: ours (REST and signed SMS, on the generated ledger) and
+the bare `rasa init` bot (REST, its greet-and-mood talk)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Optional
+
+import aiohttp
+
+from bot.bench.clients import RestClient, SmsPhone, TwilioAccount
+from bot.bench.ledger import GeneratedLedger
+from bot.bench.scripts import REST, SMS, OurConversations, Script, bare_long_script, bare_script
+from bot.bench.sink import ReplySink
+
+
+class OurAssistant:
+    """Customers take turns between the web (REST) and SMS, conversation by conversation;
+    each SMS worker texts the big customer from its own phone, so no two talk at once in
+    one conversation."""
+
+    name = "ours"
+
+    def __init__(self, rest_base: str, pids: dict[str, int], ledger: GeneratedLedger,
+                 twilio: Optional[TwilioAccount], sink: Optional[ReplySink]):
+        self.rest_base, self.pids, self.ledger = rest_base, pids, ledger
+        self.twilio, self.sink = twilio, sink
+        self.conversations = OurConversations(ledger)
+
+    def channel(self, worker: int, number: int) -> str:
+        if self.twilio is None:
+            return REST
+        return (REST, SMS)[(worker + number) % 2]
+
+    def conversation(self, session: aiohttp.ClientSession, worker: int, number: int):
+        channel = self.channel(worker, number)
+        customer, script = self.conversations.next(channel)
+        if channel == REST:
+            return channel, RestClient(session, self.rest_base,
+                                       f"bench-{uuid.uuid4().hex[:12]}"), script
+        phones = customer.phones
+        phone = phones[worker % len(phones)]
+        return channel, SmsPhone(session, self.twilio, self.sink, phone), script
+
+    def long(self, turns: int):
+        _customer, script = self.conversations.long(turns)
+        sender = f"bench-long-{uuid.uuid4().hex[:12]}"
+        return script, lambda session: RestClient(session, self.rest_base, sender)
+
+
+class BareRasaBot:
+    name = "bare"
+
+    def __init__(self, rest_base: str, pids: dict[str, int]):
+        self.rest_base, self.pids = rest_base, pids
+
+    def conversation(self, session: aiohttp.ClientSession, worker: int, number: int):
+        sender = f"bare-{uuid.uuid4().hex[:12]}"
+        return REST, RestClient(session, self.rest_base, sender), bare_script(worker + number)
+
+    def long(self, turns: int) -> tuple[Script, object]:
+        sender = f"bare-long-{uuid.uuid4().hex[:12]}"
+        return bare_long_script(turns), lambda session: RestClient(session, self.rest_base,
+                                                                   sender)
