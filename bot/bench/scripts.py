@@ -144,7 +144,7 @@ def bare_script(number: int) -> Script:
     """Greet, a mood (good or bad, taking turns), the bot's answer, goodbye."""
     if number % 2:
         turns = (Turn("hello there", Expect((BARE_GREET,))),
-                 Turn("I am feeling sad", Expect((BARE_CHEER, BARE_HELP))),
+                 Turn("I am sad", Expect((BARE_CHEER, BARE_HELP))),
                  Turn("yes", Expect((BARE_HAPPY,))),
                  Turn("goodbye", Expect((BARE_BYE,))))
     else:
