@@ -4,11 +4,10 @@ both through the same harness, print the table and write the JSON report."""
 from __future__ import annotations
 
 import argparse
-import secrets
 import sys
 from pathlib import Path
 
-from bot.bench.clients import TWILIO_PATH, TwilioAccount
+from bot.bench.clients import SLACK_PATH, TWILIO_PATH, SlackApp, TwilioAccount
 from bot.bench.ledger import generate
 from bot.bench.report import table, write
 from bot.bench.run import BenchOptions, measure_now
@@ -16,6 +15,7 @@ from bot.bench.servers import (
     ACCOUNT_SID,
     OUR_NUMBER,
     PUBLIC_BASE_URL,
+    ProviderSecrets,
     free_port,
     ledger_database,
     start_bare,
@@ -46,6 +46,14 @@ def add_bench_parser(commands) -> None:
                        "default dependencies for rasa); default: this one")
 
 
+def connect(rest_base: str, sink: ReplySink, keys: ProviderSecrets
+            ) -> tuple[TwilioAccount, ReplySink, SlackApp]:
+    """How simulated phones and Slack users reach the servers at rest_base."""
+    twilio = TwilioAccount(rest_base + TWILIO_PATH, PUBLIC_BASE_URL + TWILIO_PATH,
+                           ACCOUNT_SID, keys.twilio_auth_token, OUR_NUMBER)
+    return twilio, sink, SlackApp(rest_base + SLACK_PATH, keys.slack_signing_secret)
+
+
 def options_from(args: argparse.Namespace) -> BenchOptions:
     if args.quick:
         return BenchOptions(**QUICK)
@@ -67,17 +75,16 @@ def bench_command(app: ARApp, args: argparse.Namespace) -> int:
     ledger = generate(options.customers, options.big_invoices, seed=options.seed)
     database = ledger_database(
         ledger, home / f"ledger-{options.seed}-{options.customers}-{options.big_invoices}")
-    sink_port, token = free_port(), secrets.token_urlsafe(24)
+    sink_port, keys = free_port(), ProviderSecrets.fresh()
     running = []
     try:
         print("Starting our assistant (embedded defaults)...", flush=True)
         ours = start_ours(home / "state", model, database, ledger.today.isoformat(),
-                          sink_port, token)
+                          sink_port, keys)
         running.append(ours)
-        twilio = TwilioAccount(ours.rest_base + TWILIO_PATH, PUBLIC_BASE_URL + TWILIO_PATH,
-                               ACCOUNT_SID, token, OUR_NUMBER)
-        sink = ReplySink(ACCOUNT_SID, token, sink_port)
-        targets = [OurAssistant(ours.rest_base, ours.pids, ledger, twilio, sink)]
+        sink = ReplySink(ACCOUNT_SID, keys.twilio_auth_token, sink_port, keys.slack_bot_token)
+        targets = [OurAssistant(ours.rest_base, ours.pids, ledger,
+                                *connect(ours.rest_base, sink, keys))]
         if not args.skip_baseline:
             print("Starting the bare rasa init bot...", flush=True)
             bare = start_bare(home / "baseline", args.baseline_python)

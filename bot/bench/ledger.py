@@ -49,6 +49,10 @@ class BenchCustomer:
     def open_total(self) -> Decimal:
         return sum((i.open_amount for i in self.open_invoices), Decimal("0"))
 
+    def slack_user(self, phone: str) -> str:
+        """The Slack user id of the contact with that phone (one per contact)."""
+        return slack_user_of(phone)
+
     def open_invoice(self, index: int = 0) -> BenchInvoice:
         """One of its open invoices (by position, wrapping round)."""
         invoices = self.open_invoices
@@ -93,7 +97,7 @@ class GeneratedLedger:
             for n, phone in enumerate(c.phones):
                 slug = f"ap{n}.{c.account_number.lower()}"
                 yield [c.account_number, f"AP Clerk {n} {c.account_number}", phone,
-                       f"{slug}@customers.example", "", "sms", c.language]
+                       f"{slug}@customers.example", slack_user_of(phone), "sms", c.language]
 
     def _invoice_rows(self) -> Iterator[list]:
         for c in self.customers:
@@ -113,6 +117,10 @@ class GeneratedLedger:
 
 def _amount(rng: random.Random, low: int = 200, high: int = 20000) -> Decimal:
     return (Decimal(rng.randint(low * 100, high * 100)) * CENT).quantize(CENT)
+
+
+def slack_user_of(phone: str) -> str:
+    return "UB" + phone.lstrip("+")
 
 
 def _phone(serial: int) -> str:

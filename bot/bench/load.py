@@ -66,7 +66,6 @@ class LoadResult:
 
     def figures(self) -> dict:
         channels = sorted({s.channel for s in self.samples})
-        acks = [s.ack_seconds for s in self.samples if s.ack_seconds is not None]
         return {
             "target": self.target, "concurrency": self.concurrency,
             "duration_s": round(self.duration, 1), "messages": self.messages,
@@ -76,7 +75,11 @@ class LoadResult:
             "latency": latency_summary([s.seconds for s in self.samples]),
             "latency_by_channel": {c: latency_summary([s.seconds for s in self.samples
                                                        if s.channel == c]) for c in channels},
-            "twilio_webhook_ack": latency_summary(acks) if acks else None,
+            "webhook_ack_by_channel": {
+                c: latency_summary([s.ack_seconds for s in self.samples
+                                    if s.channel == c and s.ack_seconds is not None])
+                for c in channels if any(s.channel == c and s.ack_seconds is not None
+                                         for s in self.samples)},
             "errors": self.errors, "wrong_replies": self.wrong, "examples": self.examples,
             "rss_peak_mb": {name: round(value / 2**20) for name, value in self.rss_peak.items()},
         }

@@ -14,6 +14,7 @@ from bot.bench.procinfo import machine_facts
 from bot.bench.stats import ratio
 from bot.settings import PROJECT_ROOT
 
+WEBHOOKS = {"sms": "Twilio", "slack": "Slack events"}
 PACKAGES = ("rasa", "rasa-sdk", "jsonschema", "sanic", "SQLAlchemy", "aiohttp", "twilio")
 
 
@@ -83,10 +84,10 @@ def table(report: dict) -> str:
                 f"{_cell(latency['p99_ms']):>8} "
                 f"{figures['errors'] if first else '':>6} "
                 f"{figures['wrong_replies'] if first else '':>5} {rss if first else '':>14}")
-        ack = figures.get("twilio_webhook_ack")
-        if ack:
-            lines.append(f"{'':>4} {'':<5} Twilio webhook acknowledged: p50 {ack['p50_ms']} ms, "
-                         f"p99 {ack['p99_ms']} ms, max {ack['max_ms']} ms")
+        for channel, ack in sorted(figures["webhook_ack_by_channel"].items()):
+            lines.append(f"{'':>4} {'':<5} {WEBHOOKS.get(channel, channel)} webhook acknowledged: "
+                         f"p50 {ack['p50_ms']} ms, p99 {ack['p99_ms']} ms, "
+                         f"max {ack['max_ms']} ms")
     for found in report["ratios"]:
         lines.append(f"ours / bare at {found['concurrency']}: throughput "
                      f"{_cell(found['throughput'])}x, REST p50 {_cell(found['p50_rest'])}x, "

@@ -13,7 +13,7 @@ from typing import Callable
 from bot.bench.checks import TROUBLE, Expect, day, money
 from bot.bench.ledger import BenchCustomer, GeneratedLedger
 
-REST, SMS = "rest", "sms"
+REST, SMS, SLACK = "rest", "sms", "slack"
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ def _figures(text: str, *contains: str) -> Turn:
 def _opening(customer: BenchCustomer, channel: str) -> list[Turn]:
     """Asking the balance; on the web the assistant first asks who this is."""
     balance = money(customer.open_total, customer.currency)
-    if channel == SMS:
+    if channel != REST:  # a phone or a Slack user on file is known without asking
         return [_figures("what do we owe?", customer.name, balance)]
     proof = customer.open_invoice(len(customer.open_invoices) - 1)
     return [Turn("what do we owe?", Expect(("account number",))),

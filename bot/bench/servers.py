@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from bot.bench.ledger import GeneratedLedger
+from bot.bench.sink import SLACK_API_PATH
 from bot.ledger.importer import import_directory
 from bot.ledger.schema import migrate
 from bot.runtime.app import ARApp
@@ -83,15 +84,32 @@ class Running:
         stop_servers(self.processes)
 
 
-def twilio_environment(sink_port: int, auth_token: str) -> dict[str, str]:
-    """What points our Twilio connector at the reply sink, with a token of this run."""
-    return {"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": auth_token,
-            "TWILIO_FROM_NUMBER": OUR_NUMBER, "TWILIO_API_BASE_URL":
-            f"http://127.0.0.1:{sink_port}", "PUBLIC_BASE_URL": PUBLIC_BASE_URL}
+@dataclass(frozen=True)
+class ProviderSecrets:
+    """This run's own Twilio auth token and Slack bot token and signing secret."""
+
+    twilio_auth_token: str
+    slack_bot_token: str
+    slack_signing_secret: str
+
+    @classmethod
+    def fresh(cls) -> "ProviderSecrets":
+        return cls(secrets.token_urlsafe(24), "xoxb-bench-" + secrets.token_urlsafe(16),
+                   secrets.token_hex(16))
+
+
+def provider_environment(sink_port: int, keys: ProviderSecrets) -> dict[str, str]:
+    """What points our Twilio and Slack connectors at the reply sink."""
+    sink = f"http://127.0.0.1:{sink_port}"
+    return {"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": keys.twilio_auth_token,
+            "TWILIO_FROM_NUMBER": OUR_NUMBER, "TWILIO_API_BASE_URL": sink,
+            "PUBLIC_BASE_URL": PUBLIC_BASE_URL, "SLACK_BOT_TOKEN": keys.slack_bot_token,
+            "SLACK_SIGNING_SECRET": keys.slack_signing_secret,
+            "SLACK_API_BASE_URL": sink + SLACK_API_PATH}
 
 
 def start_ours(state: Path, model: Path, database: Path, today: str, sink_port: int,
-               twilio_token: str) -> Running:
+               keys: ProviderSecrets) -> Running:
     """Our servers on a fresh copy of the ledger, every other setting at its default."""
     if state.exists():
         shutil.rmtree(state)
@@ -101,7 +119,7 @@ def start_ours(state: Path, model: Path, database: Path, today: str, sink_port: 
               "RASA_PORT": str(free_port()), "ACTION_SERVER_PORT": str(free_port()),
               "CONSOLE_PORT": str(free_port()),
               "RASA_AUTH_TOKEN": "bench-" + secrets.token_urlsafe(16),
-              **twilio_environment(sink_port, twilio_token)}
+              **provider_environment(sink_port, keys)}
     with environment(values):
         settings = load_settings()
         processes = start_servers(settings, model, log_dir=state / "logs")

@@ -8,29 +8,38 @@ from typing import Optional
 
 import aiohttp
 
-from bot.bench.clients import RestClient, SmsPhone, TwilioAccount
+from bot.bench.clients import RestClient, SlackApp, SlackUser, SmsPhone, TwilioAccount
 from bot.bench.ledger import GeneratedLedger
-from bot.bench.scripts import REST, SMS, OurConversations, Script, bare_long_script, bare_script
+from bot.bench.scripts import (
+    REST,
+    SLACK,
+    SMS,
+    OurConversations,
+    Script,
+    bare_long_script,
+    bare_script,
+)
 from bot.bench.sink import ReplySink
 
 
 class OurAssistant:
-    """Customers take turns between the web (REST) and SMS, conversation by conversation;
-    each SMS worker texts the big customer from its own phone, so no two talk at once in
-    one conversation."""
+    """Customers take turns between the web (REST), SMS and Slack, conversation by
+    conversation; each worker talks as the big customer from a contact of its own (phone,
+    Slack user), so no two talk at once in one conversation."""
 
     name = "ours"
 
     def __init__(self, rest_base: str, pids: dict[str, int], ledger: GeneratedLedger,
-                 twilio: Optional[TwilioAccount], sink: Optional[ReplySink]):
+                 twilio: Optional[TwilioAccount], sink: Optional[ReplySink],
+                 slack: Optional[SlackApp] = None):
         self.rest_base, self.pids, self.ledger = rest_base, pids, ledger
-        self.twilio, self.sink = twilio, sink
+        self.twilio, self.sink, self.slack = twilio, sink, slack
+        self.channels = tuple(c for c, on in ((REST, True), (SMS, twilio), (SLACK, slack))
+                              if on)
         self.conversations = OurConversations(ledger)
 
     def channel(self, worker: int, number: int) -> str:
-        if self.twilio is None:
-            return REST
-        return (REST, SMS)[(worker + number) % 2]
+        return self.channels[(worker + number) % len(self.channels)]
 
     def conversation(self, session: aiohttp.ClientSession, worker: int, number: int):
         channel = self.channel(worker, number)
@@ -38,8 +47,10 @@ class OurAssistant:
         if channel == REST:
             return channel, RestClient(session, self.rest_base,
                                        f"bench-{uuid.uuid4().hex[:12]}"), script
-        phones = customer.phones
-        phone = phones[worker % len(phones)]
+        phone = customer.phones[worker % len(customer.phones)]
+        if channel == SLACK:
+            user = customer.slack_user(phone)
+            return channel, SlackUser(session, self.slack, self.sink, user), script
         return channel, SmsPhone(session, self.twilio, self.sink, phone), script
 
     def long(self, turns: int):

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import rasa.cli
 from sqlalchemy import func, select
+from slack_sdk.signature import SignatureVerifier
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
@@ -33,7 +35,7 @@ from bot.bench.scripts import (
     long_script,
 )
 from bot.bench.servers import free_port
-from bot.bench.signing import twilio_signature
+from bot.bench.signing import slack_signature, twilio_signature
 from bot.bench.sink import ReplySink
 from bot.bench.stats import latency_summary, percentile
 from bot.ledger.figures import account_summary
@@ -120,6 +122,15 @@ def test_a_changed_request_no_longer_matches(change):
     assert not RequestValidator("secret-token").validate(URL, Form(PAIRS), signature)
 
 
+def test_our_slack_signature_is_the_one_slack_sdk_verifies():
+    body = '{"type":"event_callback","event":{"type":"message","text":"¿cuánto debemos?"}}'
+    stamp = str(int(time.time()))
+    signature = slack_signature("signing-secret", stamp, body)
+    assert SignatureVerifier("signing-secret").is_valid(body, stamp, signature)
+    assert not SignatureVerifier("other-secret").is_valid(body, stamp, signature)
+    assert not SignatureVerifier("signing-secret").is_valid(body + " ", stamp, signature)
+
+
 # --- statistics -----------------------------------------------------------------------------
 
 def test_percentiles_of_a_known_list():
@@ -142,7 +153,7 @@ def test_ratios_compare_ours_with_the_bare_bot_load_by_load():
         latency = {"count": 1, "p50_ms": p50, "p95_ms": p95, "p99_ms": p95, "max_ms": p95}
         return {"target": target, "concurrency": 10, "throughput_msg_s": throughput,
                 "latency": latency, "latency_by_channel": {"rest": latency},
-                "twilio_webhook_ack": None, "errors": 0, "wrong_replies": 0,
+                "webhook_ack_by_channel": {}, "errors": 0, "wrong_replies": 0,
                 "examples": [], "rss_peak_mb": {"rasa": 1000}, "messages": 1}
 
     loads = [figures("ours", 30.0, 100.0, 400.0), figures("bare", 20.0, 50.0, 500.0)]
