@@ -95,10 +95,11 @@ class WebhookCustomer:
         ack_seconds, error = await posting
         if error:
             return Answer(reply, None, ack_seconds, error)
-        if arrived is not None and start + ack_seconds < arrived:
+        if arrived is None:  # nothing came: an error; something else came: a wrong reply
+            return Answer(reply, None, ack_seconds,
+                          None if reply else "no reply reached the provider's API")
+        if start + ack_seconds < arrived:
             await asyncio.sleep(SETTLE_SECONDS)  # answered before sending: more may follow
-        if arrived is None:
-            return Answer(reply, None, ack_seconds, "no reply reached the provider's API")
         return Answer(reply, arrived - start, ack_seconds)
 
     async def _post(self, url: str, body: str, headers: dict, start: float

@@ -4,6 +4,7 @@ and trained once into var/bench/baseline, run with `rasa run` (REST, in-memory t
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import shutil
@@ -37,15 +38,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _fingerprint(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.csv")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
 def ledger_database(ledger: GeneratedLedger, folder: Path) -> Path:
     """The generated ledger imported (through the importer, from its CSV export) into a
-    SQLite file in folder, once: later runs copy that file."""
+    SQLite file in folder, again only when the export changed: runs copy that file."""
     database = folder / "ar.db"
     done = folder / "imported"
-    if done.exists() and database.exists():
+    csv = ledger.write_csv(folder / "csv")
+    fingerprint = _fingerprint(csv)
+    if database.exists() and done.exists() and done.read_text().strip() == fingerprint:
         return database
     database.unlink(missing_ok=True)
-    csv = ledger.write_csv(folder / "csv")
     print(f"Importing the generated ledger ({len(ledger.customers)} customers, "
           f"{ledger.invoice_count} invoices) into {database} (once)...", flush=True)
     app = ARApp(load_settings({"AR_STATE_DIR": str(folder),
@@ -54,7 +63,7 @@ def ledger_database(ledger: GeneratedLedger, folder: Path) -> Path:
     with app.session() as session:
         import_directory(session, csv)
     app.database.engine.dispose()
-    done.write_text("ok\n")
+    done.write_text(fingerprint + "\n")
     return database
 
 

@@ -34,7 +34,7 @@ from bot.bench.scripts import (
     language_script,
     long_script,
 )
-from bot.bench.servers import free_port
+from bot.bench.servers import free_port, ledger_database
 from bot.bench.signing import slack_signature, twilio_signature
 from bot.bench.sink import ReplySink
 from bot.bench.stats import latency_summary, percentile
@@ -237,3 +237,16 @@ def test_the_sink_takes_what_the_twilio_client_sends_and_refuses_a_wrong_token()
     finally:
         asyncio.run_coroutine_threadsafe(sink.stop(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
+
+
+def test_the_imported_ledger_is_reused_until_the_export_changes(small, tmp_path):
+    database = ledger_database(small, tmp_path)
+    imported = database.stat().st_mtime_ns
+    assert ledger_database(small, tmp_path).stat().st_mtime_ns == imported
+    other = generate(customers=40, big_invoices=300, big_phones=5, seed=99)
+    ledger_database(other, tmp_path)
+    app = ARApp(load_settings({"AR_DATABASE_URL": f"sqlite:///{database}"}))
+    with app.session() as session:
+        big = session.scalars(select(Customer).where(
+            Customer.account_number == BIG_ACCOUNT)).one()
+        assert account_summary(big, TODAY).open_total == other.big.open_total
