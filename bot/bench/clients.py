@@ -118,7 +118,7 @@ class WebhookCustomer:
                               posting: asyncio.Future) -> tuple[str, Optional[float]]:
         """What arrived until it makes a right reply (its last segment's arrival time), or
         what arrived by the timeout (None). A wrong reply is known once the webhook has
-        answered and nothing more came for QUIET_SECONDS."""
+        answered, something came, and nothing more for QUIET_SECONDS."""
         deadline = start + REPLY_TIMEOUT_SECONDS
         while True:
             received = self.sink.since(self.address, already)
@@ -128,8 +128,11 @@ class WebhookCustomer:
             left = deadline - time.monotonic()
             if left <= 0:
                 return text, None
-            wait = min(left, QUIET_SECONDS) if posting.done() else min(left, 1.0)
-            if not await self.sink.next_arrival(self.address, wait) and posting.done() \
+            # Until something came, the reply may still be on its way (a webhook that
+            # answers first and replies after); a wrong one is let finish, then judged.
+            judging = posting.done() and bool(received)
+            wait = min(left, QUIET_SECONDS) if judging else min(left, 1.0)
+            if not await self.sink.next_arrival(self.address, wait) and judging \
                     and wait >= QUIET_SECONDS:
                 return text, None
 
