@@ -22,7 +22,7 @@ from bot.bench.servers import (
     start_ours,
 )
 from bot.bench.sink import ReplySink
-from bot.bench.targets import BareRasaBot, OurAssistant
+from bot.bench.targets import CHANNELS, BareRasaBot, OurAssistant
 from bot.runtime.app import ARApp
 
 QUICK = {"duration": 10.0, "loads": (1, 10), "long_turns": 40}
@@ -39,6 +39,9 @@ def add_bench_parser(commands) -> None:
                        help="turns of the one long conversation (default 200)")
     bench.add_argument("--quick", action="store_true",
                        help="a 1-2 minute smoke run: 10 s per load, loads 1 and 10, 40 turns")
+    bench.add_argument("--channels", default=",".join(CHANNELS), metavar="C,C,...",
+                       help="our customers' channels, taking turns (default rest,sms,slack; "
+                       "rest alone compares like with like)")
     bench.add_argument("--skip-baseline", action="store_true",
                        help="measure only our assistant")
     bench.add_argument("--baseline-python", default=sys.executable, metavar="PATH",
@@ -70,6 +73,11 @@ def bench_command(app: ARApp, args: argparse.Namespace) -> int:
         print(f"--loads takes whole numbers separated by commas, not {args.loads!r}",
               file=sys.stderr)
         return 2
+    channels = tuple(c.strip() for c in args.channels.split(",") if c.strip())
+    if not channels or set(channels) - set(CHANNELS):
+        print(f"--channels takes some of {','.join(CHANNELS)}, not {args.channels!r}",
+              file=sys.stderr)
+        return 2
     home = app.settings.state_dir / "bench"
     model = ensure_model(app.settings)
     ledger = generate(options.customers, options.big_invoices, seed=options.seed)
@@ -84,7 +92,7 @@ def bench_command(app: ARApp, args: argparse.Namespace) -> int:
         running.append(ours)
         sink = ReplySink(ACCOUNT_SID, keys.twilio_auth_token, sink_port, keys.slack_bot_token)
         targets = [OurAssistant(ours.rest_base, ours.pids, ledger,
-                                *connect(ours.rest_base, sink, keys))]
+                                *connect(ours.rest_base, sink, keys), channels=channels)]
         if not args.skip_baseline:
             print("Starting the bare rasa init bot...", flush=True)
             bare = start_bare(home / "baseline", args.baseline_python)
@@ -96,6 +104,7 @@ def bench_command(app: ARApp, args: argparse.Namespace) -> int:
     finally:
         for server in running:
             server.stop()
+    report["channels"] = list(channels)
     report["ledger"] = {"customers": len(ledger.customers), "invoices": ledger.invoice_count,
                         "big_customer_open_invoices": len(ledger.big.open_invoices)}
     path = write(report, home)

@@ -21,6 +21,8 @@ from bot.bench.scripts import (
 )
 from bot.bench.sink import ReplySink
 
+CHANNELS = (REST, SMS, SLACK)
+
 
 class OurAssistant:
     """Customers take turns between the web (REST), SMS and Slack, conversation by
@@ -31,11 +33,11 @@ class OurAssistant:
 
     def __init__(self, rest_base: str, pids: dict[str, int], ledger: GeneratedLedger,
                  twilio: Optional[TwilioAccount], sink: Optional[ReplySink],
-                 slack: Optional[SlackApp] = None):
+                 slack: Optional[SlackApp] = None, channels: tuple[str, ...] = CHANNELS):
         self.rest_base, self.pids, self.ledger = rest_base, pids, ledger
         self.twilio, self.sink, self.slack = twilio, sink, slack
         self.channels = tuple(c for c, on in ((REST, True), (SMS, twilio), (SLACK, slack))
-                              if on)
+                              if on and c in channels)
         self.conversations = OurConversations(ledger)
 
     def channel(self, worker: int, number: int) -> str:
