@@ -250,3 +250,74 @@ def test_the_imported_ledger_is_reused_until_the_export_changes(small, tmp_path)
         big = session.scalars(select(Customer).where(
             Customer.account_number == BIG_ACCOUNT)).one()
         assert account_summary(big, TODAY).open_total == other.big.open_total
+
+
+# --- a phone waiting for its reply ---------------------------------------------------------
+
+class FakeWebhook:
+    """Stands in for our Twilio webhook: checks the signature as the connector does and
+    sends `reply` (if any) to the sink through the real twilio client, then answers."""
+
+    def __init__(self, account, sink, reply):
+        self.account, self.sink, self.reply = account, sink, reply
+
+    async def handle(self, request):
+        from aiohttp import web
+
+        form = await request.post()
+        pairs = Form([(k, v) for k, v in form.items()])
+        if not RequestValidator(self.account.auth_token).validate(
+                self.account.public_url, pairs, request.headers["X-Twilio-Signature"]):
+            return web.Response(status=403)
+        if self.reply:
+            def send():
+                client = Client(self.account.account_sid, self.account.auth_token)
+                client.api.base_url = self.sink.base_url
+                client.messages.create(to=form["From"], from_=self.account.our_number,
+                                       body=self.reply)
+            await asyncio.to_thread(send)
+        return web.Response(text="<Response/>", content_type="text/xml")
+
+
+async def _one_sms(reply, expect, monkeypatch):
+    import aiohttp
+    from aiohttp import web
+
+    from bot.bench import clients
+
+    monkeypatch.setattr(clients, "QUIET_SECONDS", 0.3)
+    monkeypatch.setattr(clients, "REPLY_TIMEOUT_SECONDS", 1.5)
+    sid, token, port = "AC" + "d" * 32, "phone-token", free_port()
+    sink = ReplySink(sid, token, free_port())
+    account = clients.TwilioAccount(f"http://127.0.0.1:{port}/hook",
+                                    "https://ar.example.com/webhooks/twilio/webhook", sid,
+                                    token, "+15005550006")
+    app = web.Application()
+    app.router.add_post("/hook", FakeWebhook(account, sink, reply).handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await sink.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            phone = clients.SmsPhone(session, account, sink, "+12015550042")
+            return await phone.say("what do we owe?", expect)
+    finally:
+        await sink.stop()
+        await runner.cleanup()
+
+
+def test_a_phone_gets_its_reply_and_the_time_it_took(monkeypatch):
+    expect = Expect(("$1,250.00",))
+    answer = asyncio.run(_one_sms("You owe $1,250.00.", expect, monkeypatch))
+    assert answer.error is None and answer.text == "You owe $1,250.00."
+    assert 0 < answer.seconds and 0 < answer.ack_seconds
+    assert expect.problem(answer.text) is None
+
+
+def test_a_wrong_reply_is_read_as_wrong_and_no_reply_as_an_error(monkeypatch):
+    expect = Expect(("$1,250.00",))
+    wrong = asyncio.run(_one_sms("You owe $1,205.00.", expect, monkeypatch))
+    assert wrong.error is None and expect.problem(wrong.text)
+    silent = asyncio.run(_one_sms(None, expect, monkeypatch))
+    assert silent.error == "no reply reached the provider's API"
