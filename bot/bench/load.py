@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from typing import Optional, Protocol
+from typing import Callable, Optional, Protocol
 
 import aiohttp
 
@@ -33,6 +33,9 @@ class Target(Protocol):
     def conversation(self, session: aiohttp.ClientSession, worker: int, number: int
                      ) -> tuple[str, Talker, Script]:
         """(channel, who talks, what is said) for a worker's number-th conversation."""
+
+    def long(self, turns: int) -> tuple[Script, Callable[[aiohttp.ClientSession], Talker]]:
+        """The long conversation, and who holds it in a client session."""
 
 
 @dataclass
@@ -154,15 +157,12 @@ async def run_long(target: Target, script: Script, talker_for) -> dict:
                 problems.append(f"turn {number} {turn.text!r}: {problem}")
                 break
             latencies.append(answer.seconds)
-    def ms(value: float) -> float:
-        return round(value * 1000, 1)
-
     first, last = latencies[:10], latencies[-10:]
     return {
         "target": target.name, "turns_planned": len(script.turns),
         "turns_answered": len(latencies), "problems": problems,
-        "turn_1_ms": ms(latencies[0]) if latencies else None,
-        "turn_last_ms": ms(latencies[-1]) if latencies else None,
+        "turn_1_ms": latency_summary(latencies[:1])["p50_ms"],
+        "turn_last_ms": latency_summary(latencies[-1:])["p50_ms"],
         "first_10_p50_ms": latency_summary(first)["p50_ms"],
         "last_10_p50_ms": latency_summary(last)["p50_ms"],
     }

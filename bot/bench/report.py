@@ -97,6 +97,7 @@ def table(report: dict) -> str:
                      f"{long['turns_planned']} turns): turn 1 {long['turn_1_ms']} ms, last turn "
                      f"{long['turn_last_ms']} ms; median of the first 10 "
                      f"{long['first_10_p50_ms']} ms, of the last 10 {long['last_10_p50_ms']} ms")
+        lines.extend(f"  {long['target']} long conversation: {p}" for p in long["problems"])
     for figures in report["loads"]:
         for example in figures["examples"]:
             lines.append(f"  {figures['target']} at {figures['concurrency']}: {example}")
