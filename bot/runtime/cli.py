@@ -121,6 +121,12 @@ def cmd_move_database(app: ARApp, args) -> int:
     return 0
 
 
+def cmd_bench(app: ARApp, args) -> int:
+    from bot.bench.command import bench_command
+
+    return bench_command(app, args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -168,6 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_render_parser(commands)
 
+    from bot.bench.command import add_bench_parser
+
+    add_bench_parser(commands)
+
     frustration = commands.add_parser(
         "eval-frustration", help="precision and recall of frustration detection per language")
     frustration.add_argument("files", nargs="+", metavar="FILE.tsv",
@@ -182,7 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 COMMANDS = {"migrate": cmd_migrate, "move-database": cmd_move_database, "import": cmd_import, "run": cmd_run,
             "eval-nlu": cmd_eval_nlu, "eval-frustration": cmd_eval_frustration,
-            "console": cmd_console, "render": cmd_render, "documents": cmd_documents}
+            "console": cmd_console, "render": cmd_render, "documents": cmd_documents,
+            "bench": cmd_bench}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
