@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -72,7 +73,7 @@ class Settings:
     # redis://:password@host:port/db (several machines), empty (in memory, one process);
     # and how many Rasa worker processes serve each port (one per core).
     lock_store_url: str = field(default="", repr=False)
-    rasa_workers: int = 2
+    rasa_workers: int = 1
     # Where the workers of one server keep their Prometheus counts (set by the runner).
     metrics_dir: str = ""
     # Twilio (SMS, WhatsApp); empty account or token: the connector refuses webhooks.
@@ -171,6 +172,25 @@ class DocumentSettings:
     smtp_timeout_seconds: float = 10.0
 
 
+def kept_secret(path: Path) -> str:
+    """A random secret kept in a file (owner-only), made on first use. Several processes
+    starting at once (the servers, the Rasa workers) all read the same one: it is written
+    whole to a file of its own and then linked into place, which only one of them can do."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(32))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process was first: its secret is the one
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
 def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
     env = os.environ if env is None else env
     state_dir = Path(env.get("AR_STATE_DIR", str(PROJECT_ROOT / "var")))
@@ -187,7 +207,7 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         action_port=action_port,
         action_interface=env.get("ACTION_SERVER_INTERFACE", "127.0.0.1"),
         lock_store_url=env.get("LOCK_STORE_URL", f"sqlite:///{state_dir / 'locks.db'}"),
-        rasa_workers=_int(env, "RASA_WORKERS", 2),
+        rasa_workers=_int(env, "RASA_WORKERS", 1),
         metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),
         rasa_auth_token=env.get("RASA_AUTH_TOKEN", ""),
         pay_portal_url=env.get(

@@ -11,10 +11,9 @@ import hashlib
 import hmac
 import re
 import secrets
-from pathlib import Path
 from typing import NamedTuple, Optional
 
-from bot.settings import Settings
+from bot.settings import Settings, kept_secret
 
 COOKIE_NAME = "ar_webchat"
 COOKIE_PATH = "/webhooks/webchat"
@@ -56,13 +55,7 @@ def session_secret(settings: Settings) -> bytes:
     """WEBCHAT_SECRET, else a random secret kept in the state folder (owner-only)."""
     if settings.webchat_secret:
         return settings.webchat_secret.encode()
-    path: Path = settings.state_dir / SECRET_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.chmod(0o600)
-        path.write_text(secrets.token_urlsafe(32))
-    return path.read_text().strip().encode()
+    return kept_secret(settings.state_dir / SECRET_FILE).encode()
 
 
 class Session(NamedTuple):

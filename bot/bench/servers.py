@@ -128,6 +128,9 @@ def start_ours(state: Path, model: Path, database: Path, today: str, sink_port: 
               "RASA_PORT": str(free_port()), "ACTION_SERVER_PORT": str(free_port()),
               "CONSOLE_PORT": str(free_port()),
               "RASA_AUTH_TOKEN": "bench-" + secrets.token_urlsafe(16),
+              # Simulated customers answer in milliseconds, faster than anyone types: the
+              # per-sender flood limit would hold their messages back.
+              "RATE_LIMIT_MESSAGES": "0",
               **provider_environment(sink_port, keys)}
     with environment(values):
         settings = load_settings()

@@ -6,13 +6,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 
-from bot.settings import Settings
+from bot.settings import Settings, kept_secret
 
 SECRET_FILE = "document_link_secret"
 LINK_PATH = "/webhooks/documents/d/"
@@ -31,16 +28,7 @@ def link_secret(settings: Settings) -> bytes:
     shared by the action server (which makes links) and the Rasa server (which opens them)."""
     if settings.documents.link_secret:
         return settings.documents.link_secret.encode()
-    path: Path = settings.state_dir / SECRET_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:  # O_EXCL: when both servers start at once, one writes and both read it
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(32))
-        except FileExistsError:
-            pass
-    return path.read_text().strip().encode()
+    return kept_secret(settings.state_dir / SECRET_FILE).encode()
 
 
 def _b36(number: int) -> str:

@@ -50,6 +50,7 @@ _conversation: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar(
     "ar_log_conversation", default=None)
 _known: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
     "ar_log_known", default=())
+_in_turn: contextvars.ContextVar[bool] = contextvars.ContextVar("ar_log_in_turn", default=False)
 
 
 class Redactor:
@@ -78,13 +79,14 @@ def conversation_key(conversation_id: str, key: str) -> str:
 def turn(conversation_id: Optional[str], *known: Optional[str]) -> Iterator[None]:
     """Inside this block every log line names the conversation (hashed) and none shows
     the given personal strings (the message text, names)."""
-    tokens = [_conversation.set(conversation_id)]
+    tokens = [_conversation.set(conversation_id), _in_turn.set(True)]
     tokens.append(_known.set(_known.get() + tuple(
         k.strip() for k in known if k and len(k.strip()) >= MIN_KNOWN_LENGTH)))
     try:
         yield
     finally:
-        _known.reset(tokens[1])
+        _known.reset(tokens[2])
+        _in_turn.reset(tokens[1])
         _conversation.reset(tokens[0])
 
 
@@ -92,11 +94,15 @@ def begin(conversation_id: Optional[str], *known: Optional[str]) -> None:
     """Like `turn`, for a server that handles a request in a context it cannot wrap (a
     request middleware): from here on, until the next `begin`."""
     _conversation.set(conversation_id)
+    _in_turn.set(True)
     _known.set(tuple(k.strip() for k in known if k and len(k.strip()) >= MIN_KNOWN_LENGTH))
 
 
 def remember(*known: Optional[str]) -> None:
-    """Add personal strings (e.g. a name found during the turn) to the current turn's."""
+    """Add personal strings (e.g. a name found during the turn) to the current turn's;
+    outside a turn nothing is kept (it would stay for the rest of the process)."""
+    if not _in_turn.get():
+        return
     _known.set(_known.get() + tuple(k.strip() for k in known
                                     if k and len(k.strip()) >= MIN_KNOWN_LENGTH))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -20,7 +19,7 @@ from bot.ledger.importer import DEMO_DATA, import_directory
 from bot.ledger.models import Customer
 from bot.ledger.schema import migrate
 from bot.runtime.app import ARApp
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import PROJECT_ROOT, Settings, kept_secret
 
 # The model depends on its data, its config and the code of our own NLU components.
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "bot/nlu/intent_model.py",
@@ -75,12 +74,7 @@ def auth_token(settings: Settings) -> str:
     folder (readable only by its owner), never printed."""
     if settings.rasa_auth_token:
         return settings.rasa_auth_token
-    path = settings.state_dir / "rasa_auth_token"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return kept_secret(settings.state_dir / "rasa_auth_token")
 
 
 def server_environment(settings: Settings) -> dict[str, str]:

@@ -73,3 +73,17 @@ def test_the_rasa_server_takes_the_options_of_rasa_run():
                               "--enable-api", "--cors", "*"])
     assert (args.model, args.port, args.enable_api, args.cors, args.auth_token) == (
         "models/m.tar.gz", 5011, True, ["*"], None)
+
+
+def test_processes_starting_at_once_all_read_the_same_kept_secret(tmp_path):
+    import multiprocessing
+
+    from bot.settings import kept_secret
+
+    path = tmp_path / "state" / "webchat_secret"
+    context = multiprocessing.get_context("fork")
+    with context.Pool(6) as pool:
+        secrets_read = pool.map(kept_secret, [path] * 24)
+    assert len(set(secrets_read)) == 1 and len(secrets_read[0]) >= 32
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert [p.name for p in path.parent.iterdir()] == ["webchat_secret"]  # no drafts left
