@@ -11,8 +11,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +21,9 @@ from bot.bench.sink import SLACK_API_PATH
 from bot.ledger.importer import import_directory
 from bot.ledger.schema import migrate
 from bot.runtime.app import ARApp
-from bot.runtime.runner import start_servers, stop_servers
+from bot.runtime.runner import start_servers, stop_servers, wait_until_up
 from bot.settings import Settings, load_settings
 
-START_TIMEOUT_SECONDS = 240
 PUBLIC_BASE_URL = "https://ar.bench.example"  # what Twilio would call; signatures cover it
 ACCOUNT_SID = "AC" + "b" * 32
 OUR_NUMBER = "+15005550006"
@@ -140,17 +137,6 @@ def start_ours(state: Path, model: Path, database: Path, today: str, sink_port: 
                    {"rasa": rasa.pid, "actions": actions.pid}, processes, settings)
 
 
-def _wait_until_up(url: str, process: subprocess.Popen) -> bool:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return True
-        except OSError:
-            time.sleep(0.5)
-    return False
-
-
 def baseline_model(folder: Path, python: str) -> Path:
     """The bare bot's model: `rasa init --no-prompt` (scaffold and train) the first time."""
     models = sorted((folder / "models").glob("*.tar.gz"))
@@ -181,7 +167,7 @@ def start_bare(folder: Path, python: str = sys.executable) -> Running:
         cwd=folder, env=_bare_environment(), stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True)
     running = Running(f"http://127.0.0.1:{port}", {"rasa": process.pid}, [process])
-    if not _wait_until_up(running.rest_base + "/", process):
+    if not wait_until_up(running.rest_base + "/", [process]):
         running.stop()
         raise RuntimeError(f"the bare bot did not start; see {folder.parent / 'baseline-run.log'}")
     return running

@@ -100,7 +100,7 @@ def server_environment(settings: Settings) -> dict[str, str]:
     }
 
 
-def _wait_until_up(url: str, processes: list[subprocess.Popen]) -> bool:
+def wait_until_up(url: str, processes: list[subprocess.Popen]) -> bool:
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if any(p.poll() is not None for p in processes):
@@ -166,12 +166,12 @@ def start_servers(settings: Settings, model: Path, log_dir: Optional[Path] = Non
                  for index, port in enumerate(settings.action_ports)]
     processes += [rasa_server(0, first), spawn("console", ["bot", "console", "serve"])]
     health = [ready(port) for port in (*settings.action_ports, first, settings.console_port)]
-    up = all(_wait_until_up(url, processes) for url in health)
+    up = all(wait_until_up(url, processes) for url in health)
     if up and others:
         # The first Rasa server has created the tracker store's tables by now: servers
         # creating them at the same moment collide on PostgreSQL.
         processes += [rasa_server(index, port) for index, port in enumerate(others, 1)]
-        up = all(_wait_until_up(ready(port), processes) for port in others)
+        up = all(wait_until_up(ready(port), processes) for port in others)
     if not up:
         stopped = [f"{' '.join(p.args[2:4])} (exit {p.returncode})" for p in processes
                    if p.poll() is not None]

@@ -58,7 +58,7 @@ def runner_commands(tmp_path) -> dict[str, list[str]]:
 
     settings = load_settings({"AR_STATE_DIR": str(tmp_path)})
     with mock.patch.object(runner.subprocess, "Popen", Started), \
-            mock.patch.object(runner, "_wait_until_up", return_value=True):
+            mock.patch.object(runner, "wait_until_up", return_value=True):
         runner.start_servers(settings, tmp_path / "model.tar.gz")
     by_module = {args[2]: args[2:] for args in started}
     assert all(args[1] == "-m" for args in started)
