@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 from typing import Optional
@@ -17,6 +18,32 @@ BUSINESS_DATE = date(2026, 11, 23)
 # A second ledger whose identifiers have none of the demo's shapes: numeric only,
 # slashes, zero-padded, lower case (tests/ledgers/foreign_shapes/README.md).
 FOREIGN_SHAPES = Path(__file__).resolve().parent / "ledgers" / "foreign_shapes"
+
+
+# os.environ as each test module found it, put back when the module ends. Module
+# fixtures patch it (provider settings, the servers' ports) with mock.patch.dict, which
+# restores a whole snapshot; pytest 7 does not always tear module fixtures down in the
+# reverse order of their setup, and a restore out of order brought one module's settings
+# back for every module after it (an https PUBLIC_BASE_URL made the web chat's session
+# cookie Secure over plain http, and the next module's visitors lost their sessions).
+_module_environment: dict[str, dict[str, str]] = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    if item.module.__name__ not in _module_environment:
+        _module_environment.clear()
+        _module_environment[item.module.__name__] = dict(os.environ)
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield
+    if nextitem is None or nextitem.module is not item.module:
+        found = _module_environment.pop(item.module.__name__, None)
+        if found is not None:
+            os.environ.clear()
+            os.environ.update(found)
 
 
 def demo_settings(state_dir: Path, **overrides: str):
@@ -57,8 +84,6 @@ def ledger_folder() -> Optional[Path]:
 def trained_model() -> Path:
     """The model for the current data and config: trained once, reused while unchanged.
     AR_TEST_MODEL names another model file (while working on code, not on training data)."""
-    import os
-
     from bot.runtime.runner import ensure_model
 
     if os.environ.get("AR_TEST_MODEL"):
