@@ -15,6 +15,7 @@ from actions.base import Turn, ar_app, caller_of
 from bot.handoff.desk import hand_over
 from bot.handoff.service import owned_by_a_person
 from bot.handoff.texts import opening_phrase
+from integrations.action_calls import events_before
 
 
 def hand_to_person(turn: Turn, reason: str, detail: Optional[str] = None,
@@ -28,7 +29,8 @@ def hand_to_person(turn: Turn, reason: str, detail: Optional[str] = None,
         handover = hand_over(session, app.settings, caller, tracker.sender_id, reason,
                              tracker.events, tracker.get_latest_input_channel(),
                              tracker.latest_message.get("metadata"), turn.language,
-                             app.now(), app.today(), detail)
+                             app.now(), app.today(), detail,
+                             earlier_events=events_before(tracker))
     if not handover.created:
         turn.say("utter_handoff_already_waiting", reference=handover.reference)
     elif handover.opens is not None:

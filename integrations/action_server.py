@@ -15,6 +15,7 @@ from sanic.request import Request
 
 from bot.observability import health, logs, metrics
 from bot.settings import Settings, get_settings
+from integrations.action_calls import keep_omitted_counts
 from integrations.operations import add_routes
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     from rasa_sdk.plugin import plugin_manager
 
     args = create_argument_parser().parse_args(argv)
+    keep_omitted_counts()  # before any action call is read
     utils.update_sanic_log_level()
     logs.configure_process("actions", settings, level=args.loglevel or logging.INFO)
     app = create_app(args.actions, cors_origins=args.cors, auto_reload=args.auto_reload)

@@ -1,7 +1,9 @@
 """What the Rasa server pays on every turn and need not (measured with py-spy, README
 "Speed"): jsonschema re-checking its own schema before checking each action server answer
 (rasa#11717), a new HTTP session and connection for every action call, the standard
-library's slower JSON writer for the tracker it sends, a walk over every
+library's slower JSON writer for the tracker it sends, every event of the session in
+each action call (integrations/action_calls.py), the replay of the whole session for
+every prediction (integrations/rasa_states.py), a walk over every
 Event subclass for each event read back from the tracker store, and, with an SQLite tracker
 store, a new connection for every read and write of a tracker and an fsync per commit."""
 
@@ -16,7 +18,8 @@ from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 from rasa.core import tracker_store
 from rasa.core.actions.action import RemoteAction
-from rasa.shared.core.events import Event
+from rasa.shared.core.events import Event, UserUttered
+from rasa.shared.core.trackers import EventVerbosity
 from rasa.shared.utils.common import all_subclasses
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.utils.endpoints import EndpointConfig
@@ -25,6 +28,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import QueuePool
 
 from bot.db import tune_sqlite_connection
+from integrations import action_calls, rasa_states
 
 
 def _action_result_validator():
@@ -86,11 +90,43 @@ def _index_event_types() -> None:
     Event.resolve_by_type = staticmethod(resolve_by_type)
 
 
+def _send_recent_events() -> None:
+    """Action calls carry the session's recent events and the count of those left out."""
+    rasa_format = RemoteAction._action_call_format
+
+    def action_call_format(action, tracker, domain):
+        call = rasa_format(action, _WithoutEvents(tracker), domain)
+        events = tracker.events
+        start = action_calls.recent_start(events, lambda e: isinstance(e, UserUttered))
+        call["tracker"]["events"] = [events[i].as_dict() for i in range(start, len(events))]
+        call["tracker"][action_calls.OMITTED] = start
+        return call
+
+    RemoteAction._action_call_format = action_call_format
+
+
+class _WithoutEvents:
+    """A tracker whose state Rasa writes without the events (added after, the recent
+    ones only); everything else is the tracker's."""
+
+    def __init__(self, tracker):
+        self._tracker = tracker
+
+    def __getattr__(self, name):
+        return getattr(self._tracker, name)
+
+    def current_state(self, _verbosity=None):
+        return self._tracker.current_state(EventVerbosity.NONE)
+
+
 def install() -> None:
-    """Check action answers against a validator built once, keep HTTP sessions, index
-    event types, tune SQLite tracker stores."""
+    """Check action answers against a validator built once, keep HTTP sessions, send
+    recent events only, keep dialogue states, index event types, tune SQLite tracker
+    stores."""
     validator = _action_result_validator()
     _keep_endpoint_sessions()
+    _send_recent_events()
+    rasa_states.install()
     _index_event_types()
 
     def validate_action_result(_action, result) -> bool:

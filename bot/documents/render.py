@@ -49,8 +49,10 @@ UNICODES = [*range(0x20, 0x250), *range(0x300, 0x370), *range(0x370, 0x530),
 @lru_cache(maxsize=1)
 def fonts() -> dict[str, Path]:
     """The DejaVu Sans faces cut to UNICODES, written once per process to a private
-    temporary folder (fpdf2 reads fonts from files)."""
+    temporary folder (fpdf2 reads fonts from files), removed when the process ends."""
+    import atexit
     import logging
+    import shutil
     import tempfile
 
     from fontTools import subset
@@ -58,6 +60,7 @@ def fonts() -> dict[str, Path]:
     # It says that it drops FontForge's timestamp table, which PDFs do not need.
     logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
     folder = Path(tempfile.mkdtemp(prefix="ar-fonts-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     cut = {}
     for style, file in FONT_FILES.items():
         options = subset.Options()

@@ -29,14 +29,17 @@ def hand_over(session: Session, settings: Settings, caller: Optional[Caller],
               conversation_id: str, reason: str, events: Iterable[Mapping[str, Any]],
               input_channel: Optional[str], metadata: Optional[Mapping[str, Any]],
               language: str, now: datetime, today: date,
-              detail: Optional[str] = None) -> Handover:
+              detail: Optional[str] = None, earlier_events: int = 0) -> Handover:
+    """Record a handoff from the session's events (the recent ones, after earlier_events
+    not given) and queue its card."""
     events = list(events)
     channel, address = reply_address(input_channel, conversation_id, metadata)
     snapshot = take_snapshot(session, caller, reason, channel, language, events, today,
                              detail)
     handoff, created = request_handoff(session, conversation_id, caller, reason,
                                        channel=channel, address=address, language=language,
-                                       snapshot=snapshot, now=now, events_seen=len(events))
+                                       snapshot=snapshot, now=now,
+                                       events_seen=earlier_events + len(events))
     if created and settings.slack_handoff_channel:
         ar_outbox.queue(session, handoff, "card", now)
     hours = OfficeHours.parse(settings.office_hours)

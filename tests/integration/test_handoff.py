@@ -27,6 +27,7 @@ from bot.ledger.models import Customer, HandoffMessage
 from bot.runtime.app import ARApp
 from tests.conftest import BUSINESS_DATE
 from tests.fakes.slack_api import FakeSlackAPI, SlackUser
+from integrations.action_calls import RECENT_USER_MESSAGES
 from tests.fakes.twilio_api import FakeTwilioAPI
 from tests.integration.test_slack_channel import SlackChannel
 from tests.integration.test_twilio_channel import (ACCOUNT_SID, AUTH_TOKEN, PUBLIC_BASE_URL,
@@ -334,6 +335,27 @@ def test_a_web_chat_visitor_sees_the_collectors_reply_without_asking(assistant, 
     assert open_total(ledger, "ACME-001") in visitor.says("what's our balance?")
     texts = [m.get("text", "") for m in visitor.history()]
     assert not any("bank file" in t for t in texts)
+
+
+def test_a_handoff_late_in_a_long_session_relays_only_what_is_new(assistant, ledger, ar_team):
+    """Action calls carry the session's recent events only (integrations/action_calls.py):
+    the card still shows the last messages, and the relay starts after the handoff."""
+    visitor = Browser(assistant)
+    visitor.says("how much do we owe?")
+    visitor.says("ACME-001")
+    visitor.says("INV-2026-0101")
+    for turn in range(RECENT_USER_MESSAGES + 5):
+        assert open_total(ledger, "ACME-001") in visitor.says(f"balance again please ({turn})")
+    card = ar_team.card(reference_in(visitor.says("agent please")))
+    shown = ar_team.shows(card)
+    last = RECENT_USER_MESSAGES + 4
+    assert f"*Customer:* balance again please ({last})" in shown
+    assert "*Customer:* agent please" in shown
+    assert ar_team.click(card, CLAIM, KAI) == 200
+    visitor.says("is anyone there?")
+    ar_team.thread_gets(card, "*Customer:* is anyone there?")
+    customers_lines = [t for t in ar_team.thread(card) if t.startswith("*Customer:*")]
+    assert customers_lines == ["*Customer:* is anyone there?"]
 
 
 def test_a_slack_connect_customer_gets_the_collector_in_their_thread(assistant, ledger,

@@ -1,5 +1,6 @@
 """The Rasa server's speed-ups change what it costs, never what it does: the action server
-reads the same domain Rasa would have sent, and a malformed action answer is still refused."""
+reads the same domain Rasa would have sent, the same tracker but for the session's older
+events (and knows how many were left out), and a malformed action answer is still refused."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import Event
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from actions.base import project_domain
 from bot.settings import PROJECT_ROOT
-from integrations import rasa_tuning
+from integrations import action_calls, rasa_tuning
 
 
 def test_the_action_server_reads_the_domain_rasa_would_have_sent():
@@ -39,6 +41,10 @@ def tuned(monkeypatch):
     monkeypatch.setattr(tracker_store, "create_engine_kwargs", tracker_store.create_engine_kwargs)
     monkeypatch.setattr(EndpointConfig, "session", EndpointConfig.session)
     monkeypatch.setattr(Event, "resolve_by_type", Event.__dict__["resolve_by_type"])
+    monkeypatch.setattr(RemoteAction, "_action_call_format", RemoteAction._action_call_format)
+    monkeypatch.setattr(Domain, "states_for_tracker_history", Domain.states_for_tracker_history)
+    monkeypatch.setattr(DialogueStateTracker, "applied_events",
+                        DialogueStateTracker.applied_events)
     rasa_tuning.install()
     yield RemoteAction("action_tell_balance", None)
     event.remove(Engine, "connect", rasa_tuning.tune_sqlite_connections)
@@ -101,3 +107,46 @@ def test_calls_to_an_endpoint_reuse_one_connection(tuned):
 
     asyncio.run(scenario())
     assert len(peers) == 3 and len(set(peers)) == 1
+
+
+def conversation(turns: int) -> DialogueStateTracker:
+    """A session of `turns` exchanges: question, slot, answer, listen."""
+    tracker = DialogueStateTracker("+14155550101", [])
+    tracker.update(ActionExecuted("action_listen"))
+    for turn in range(turns):
+        tracker.update(UserUttered(f"question {turn}", {"name": "ask_balance",
+                                                        "confidence": 0.9}))
+        tracker.update(SlotSet("language", "en"))
+        tracker.update(ActionExecuted("action_tell_balance"))
+        tracker.update(BotUttered(f"answer {turn}"))
+        tracker.update(ActionExecuted("action_listen"))
+    return tracker
+
+
+@pytest.mark.parametrize("turns", [1, action_calls.RECENT_USER_MESSAGES,
+                                   action_calls.RECENT_USER_MESSAGES + 1, 300])
+def test_an_action_call_carries_the_recent_events_and_counts_the_rest(turns, monkeypatch):
+    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    tracker = conversation(turns)
+    whole = RemoteAction("action_tell_balance", None)._action_call_format(tracker, domain)
+    monkeypatch.setattr(RemoteAction, "_action_call_format", RemoteAction._action_call_format)
+    rasa_tuning._send_recent_events()
+    recent = RemoteAction("action_tell_balance", None)._action_call_format(tracker, domain)
+    left_out = recent["tracker"].pop(action_calls.OMITTED)
+    every, kept = whole["tracker"].pop("events"), recent["tracker"].pop("events")
+    assert recent == whole  # slots, latest message, loop, channel: all as Rasa sends them
+    assert every[left_out:] == kept and len(every) == left_out + len(kept)
+    users = [e["text"] for e in kept if e["event"] == "user"]
+    assert users == [f"question {n}" for n in range(turns)][-action_calls.RECENT_USER_MESSAGES:]
+    assert len(kept) <= 5 * action_calls.RECENT_USER_MESSAGES  # however long the session
+
+
+def test_the_action_server_knows_how_many_events_came_before():
+    from rasa_sdk.interfaces import Tracker
+
+    action_calls.keep_omitted_counts()
+    state = {"sender_id": "+14155550101", "events": [{"event": "action", "name": "x"}],
+             action_calls.OMITTED: 180}
+    assert action_calls.events_before(Tracker.from_dict(state)) == 180
+    assert action_calls.events_before(Tracker.from_dict({"sender_id": "s", "events": []})) == 0
+    assert action_calls.events_before(Tracker("s", {}, {}, [], False, None, {}, None)) == 0

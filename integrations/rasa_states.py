@@ -1,0 +1,144 @@
+"""The dialogue states Rasa's policies predict from, worked out once per conversation and
+extended as it grows, and the applied events they come from worked out once per change. Rasa replays the whole session and works out the state before every
+action again for each prediction (three times per prediction with our policies), so at
+turn 300 that was three quarters of a prediction (README, "Speed"). The state before an
+action depends only on the applied events before it, so each worker keeps, per
+conversation, where its last replay ended, and replays only the events after it; when the
+applied events differ from what it replayed (an undo, a rewound form, another session) it
+replays from the start, as Rasa does. A tracker's applied events (its events without the
+undone ones, a walk over the whole session) are kept until an event is added, instead of
+walked again for each of the dozen times a turn asks. Both are what Rasa's own code works
+out (tests/unit/test_rasa_states.py compares them on every prefix of the training
+stories)."""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.trackers import DialogueStateTracker
+
+CONVERSATIONS_KEPT = 2000
+
+
+def _mark(event: Any) -> tuple:
+    """What tells one stored event from another, cheaply."""
+    return (type(event), event.timestamp, getattr(event, "action_name", None),
+            getattr(event, "text", None), getattr(event, "key", None))
+
+
+@dataclass
+class _Replay:
+    """A replay stopped after `marks` applied events, with the states before each action
+    in them, and the two running values of Rasa's loop for rule-only turns."""
+
+    replayed: Any  # the DialogueStateTracker the events were applied to
+    marks: list[tuple] = field(default_factory=list)
+    states: list[dict] = field(default_factory=list)
+    last_ml_action: Optional[dict] = None
+    turn_was_hidden: bool = False
+
+
+class StatesOfConversations:
+    def __init__(self, domain_states=Domain.states_for_tracker_history):
+        self._replays: OrderedDict[tuple, _Replay] = OrderedDict()
+        self.rasa_states = domain_states
+        self.resumed = self.restarted = 0
+
+    def states(self, domain: Domain, tracker: Any, omit_unset_slots: bool = False,
+               ignore_rule_only_turns: bool = False,
+               rule_only_data: Optional[dict[str, Any]] = None) -> list[dict]:
+        """Domain.states_for_tracker_history, resumed where this conversation's last
+        replay with the same options stopped."""
+        key = (tracker.sender_id, id(domain), omit_unset_slots, ignore_rule_only_turns,
+               json.dumps(rule_only_data, sort_keys=True, default=str))
+        applied = tracker.applied_events()
+        replay = self._replays.pop(key, None)
+        if replay is None or not self._continues(replay, applied):
+            replay = _Replay(tracker.init_copy())
+            self.restarted += 1
+        else:
+            self.resumed += 1
+        for event in applied[len(replay.marks):]:
+            if isinstance(event, ActionExecuted):
+                self._add_state(domain, replay, event.hide_rule_turn, omit_unset_slots,
+                                ignore_rule_only_turns, rule_only_data)
+            replay.replayed.update(event)
+            replay.marks.append(_mark(event))
+        self._replays[key] = replay
+        while len(self._replays) > CONVERSATIONS_KEPT:
+            self._replays.popitem(last=False)
+        # The state after the last event is the tracker's present: worked out afresh each
+        # time. The policies change the last state of what they are given (Rasa's
+        # _choose_last_user_input), so that one is never a kept one.
+        present = _Replay(replay.replayed, states=list(replay.states),
+                          last_ml_action=replay.last_ml_action,
+                          turn_was_hidden=replay.turn_was_hidden)
+        self._add_state(domain, present, False, omit_unset_slots, ignore_rule_only_turns,
+                        rule_only_data)
+        states = present.states
+        if states and len(states) == len(replay.states):  # the present turn was hidden
+            states[-1] = {name: dict(sub_state) for name, sub_state in states[-1].items()}
+        return states
+
+    @staticmethod
+    def _continues(replay: _Replay, applied: list) -> bool:
+        done = len(replay.marks)
+        return len(applied) >= done and all(
+            _mark(applied[i]) == replay.marks[i] for i in range(done - 1, -1, -1))
+
+    @staticmethod
+    def _add_state(domain: Domain, replay: _Replay, hide_rule_turn: bool,
+                   omit_unset_slots: bool, ignore_rule_only_turns: bool,
+                   rule_only_data: Optional[dict[str, Any]]) -> None:
+        """One step of Domain.states_for_tracker_history's loop (Rasa 3.6), for the
+        replayed tracker as it is now."""
+        tracker, states = replay.replayed, replay.states
+        if ignore_rule_only_turns:
+            if not replay.turn_was_hidden:
+                replay.last_ml_action = domain._get_prev_action_sub_state(tracker)
+            if not tracker.followup_action and \
+                    not tracker.latest_action_name == tracker.active_loop_name:
+                replay.turn_was_hidden = hide_rule_turn
+            if replay.turn_was_hidden:
+                return
+        state = domain.get_active_state(tracker, omit_unset_slots=omit_unset_slots)
+        if ignore_rule_only_turns:
+            domain._remove_rule_only_features(state, rule_only_data)
+            if states:
+                domain._substitute_rule_only_user_input(state, states[-1])
+            if replay.last_ml_action:
+                state["prev_action"] = replay.last_ml_action
+        states.append(domain._clean_state(state))
+
+
+def _keep_applied_events(rasa_applied_events=DialogueStateTracker.applied_events):
+    def applied_events(tracker):
+        events = tracker.events
+        last = events[-1] if events else None
+        kept = tracker.__dict__.get("_applied_events_kept")
+        if kept is None or kept[0] != len(events) or kept[1] is not last:
+            kept = (len(events), last, rasa_applied_events(tracker))
+            tracker.__dict__["_applied_events_kept"] = kept
+        return list(kept[2])  # callers may change their list
+
+    return applied_events
+
+
+def install() -> StatesOfConversations:
+    """Every tracker keeps its applied events; every Domain works out tracker states
+    through one StatesOfConversations."""
+    DialogueStateTracker.applied_events = _keep_applied_events()
+    kept = StatesOfConversations()
+
+    def states_for_tracker_history(domain, tracker, omit_unset_slots=False,
+                                   ignore_rule_only_turns=False, rule_only_data=None):
+        return kept.states(domain, tracker, omit_unset_slots, ignore_rule_only_turns,
+                           rule_only_data)
+
+    Domain.states_for_tracker_history = states_for_tracker_history
+    return kept

@@ -1,0 +1,104 @@
+"""Dialogue states worked out once per conversation, and applied events kept until the
+tracker changes (integrations/rasa_states.py), are exactly those Rasa works out by
+replaying the whole session: compared on every prefix of the stories and rules in data/
+(forms, rewound loops, rule-only turns), growing one event at a time as a conversation
+grows, read back afresh each time as from the tracker store."""
+
+from __future__ import annotations
+
+import pytest
+from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, UserUttered, UserUtteranceReverted
+from rasa.shared.core.generator import TrainingDataGenerator
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.importers.importer import TrainingDataImporter
+
+from bot.settings import PROJECT_ROOT
+from integrations.rasa_states import StatesOfConversations, _keep_applied_events
+
+RASA_STATES = Domain.states_for_tracker_history
+
+
+@pytest.fixture(scope="module")
+def stories():
+    importer = TrainingDataImporter.load_from_config(
+        str(PROJECT_ROOT / "config.yml"), str(PROJECT_ROOT / "domain.yml"),
+        [str(PROJECT_ROOT / "data")])
+    domain = importer.get_domain()
+    trackers = TrainingDataGenerator(importer.get_stories(), domain, augmentation_factor=0,
+                                     remove_duplicates=True).generate()
+    return domain, [list(t.events) for t in trackers]
+
+
+def options(domain: Domain) -> list[tuple]:
+    """The three ways the policies ask: as memoization, as rules (rule-only turns and
+    features left out), without unset slots."""
+    rule_only = {"slots": [s.name for s in domain.slots][:3],
+                 "active_loops": list(domain.form_names)[:2]}
+    return [(False, False, None), (False, True, rule_only), (True, False, None)]
+
+
+def grown(events, domain, kept, sender="+14155550101"):
+    """Each prefix of events, read back afresh as a worker reads a conversation, with
+    both states: Rasa's own and the kept ones."""
+    for end in range(1, len(events) + 1):
+        tracker = DialogueStateTracker.from_events(sender, events[:end], domain.slots)
+        for omit, ignore, rule_only in options(domain):
+            yield (RASA_STATES(domain, tracker, omit, ignore, rule_only),
+                   kept.states(domain, tracker, omit, ignore, rule_only))
+
+
+def test_every_prefix_of_every_story_and_rule_gets_rasas_states(stories):
+    domain, trackers = stories
+    kept = StatesOfConversations(RASA_STATES)
+    compared = 0
+    for number, events in enumerate(trackers):
+        for rasa, ours in grown(events, domain, kept, sender=f"story-{number}"):
+            assert ours == rasa
+            compared += 1
+    assert compared > 1000 and kept.resumed > kept.restarted
+
+
+def test_a_long_conversation_with_rewinds_gets_rasas_states_and_is_resumed(stories):
+    domain, trackers = stories
+    long = [event for events in sorted(trackers, key=len)[-8:] for event in events
+            if not (isinstance(event, ActionExecuted) and event.action_name ==
+                    "action_session_start")]
+    # the customer's message taken back twice (as a rephrase does), mid-conversation
+    for at in (len(long) // 3, 2 * len(long) // 3):
+        last_user = max(i for i, e in enumerate(long[:at]) if isinstance(e, UserUttered))
+        long.insert(last_user + 2, UserUtteranceReverted())
+    kept = StatesOfConversations(RASA_STATES)
+    for rasa, ours in grown(long, domain, kept):
+        assert ours == rasa
+    assert kept.resumed > 3 * kept.restarted
+
+
+def test_what_a_policy_changes_in_the_last_state_never_reaches_the_next_prediction(stories):
+    domain, trackers = stories
+    events = max(trackers, key=len)
+    kept = StatesOfConversations(RASA_STATES)
+    for end in range(2, len(events) + 1):
+        tracker = DialogueStateTracker.from_events("s", events[:end], domain.slots)
+        for omit, ignore, rule_only in options(domain):
+            ours = kept.states(domain, tracker, omit, ignore, rule_only)
+            assert ours == RASA_STATES(domain, tracker, omit, ignore, rule_only)
+            # what the policies' featurizer does to the states it is given
+            MaxHistoryTrackerFeaturizer()._choose_last_user_input([ours], True)
+
+
+def test_applied_events_are_kept_until_the_tracker_changes(stories):
+    domain, trackers = stories
+    kept = _keep_applied_events()
+    rasa = DialogueStateTracker.applied_events
+    for events in sorted(trackers, key=len)[-20:]:
+        tracker = DialogueStateTracker("s", domain.slots)
+        assert kept(tracker) == rasa(tracker) == []
+        for event in events:
+            tracker.update(event)
+            first = kept(tracker)
+            first.append("changed by its caller")
+            assert kept(tracker) == rasa(tracker)
+        tracker.update(UserUtteranceReverted())
+        assert kept(tracker) == rasa(tracker)
