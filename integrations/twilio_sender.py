@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Optional
+import threading
+from typing import Any, Optional
 
 from twilio.rest import Client
 
@@ -20,6 +21,7 @@ def outbox_channel(address: str) -> str:
 class TwilioSender:
     def __init__(self, settings: Settings):
         self._settings = settings
+        self._threads = threading.local()
 
     def sender_for(self, recipient: str) -> str:
         """Our number for a recipient: the WhatsApp sender for whatsapp: ones, else the SMS one."""
@@ -32,26 +34,27 @@ class TwilioSender:
             raise RuntimeError("TWILIO_FROM_NUMBER is not set")
         return self._settings.twilio_from_number
 
-    def _create(self, recipient: str, body: str) -> Optional[str]:
-        # A client per send: the SDK's HTTP session is not shared between threads.
-        client = Client(self._settings.twilio_account_sid, self._settings.twilio_auth_token)
-        client.api.base_url = self._settings.twilio_api_base_url
-        message = client.messages.create(to=recipient, from_=self.sender_for(recipient),
-                                         body=body)
-        return message.sid
+    def _client(self) -> Client:
+        """This thread's client: the SDK's HTTP session is not shared between threads,
+        and a kept one reuses its connection to Twilio for the next send."""
+        client = getattr(self._threads, "client", None)
+        if client is None:
+            client = Client(self._settings.twilio_account_sid,
+                            self._settings.twilio_auth_token)
+            client.api.base_url = self._settings.twilio_api_base_url
+            self._threads.client = client
+        return client
 
-    def _create_media(self, recipient: str, body: str, media_url: str) -> Optional[str]:
-        client = Client(self._settings.twilio_account_sid, self._settings.twilio_auth_token)
-        client.api.base_url = self._settings.twilio_api_base_url
-        message = client.messages.create(to=recipient, from_=self.sender_for(recipient),
-                                         body=body, media_url=[media_url])
+    def _create(self, recipient: str, body: str, **media: Any) -> Optional[str]:
+        message = self._client().messages.create(to=recipient, body=body,
+                                                 from_=self.sender_for(recipient), **media)
         return message.sid
 
     async def send_document(self, message) -> Optional[str]:
         """A document as a media message (WhatsApp document, MMS): Twilio fetches it
         from its signed link (MediaUrl)."""
-        return await asyncio.to_thread(self._create_media, message.recipient, message.body,
-                                       message.media_url)
+        return await asyncio.to_thread(self._create, message.recipient, message.body,
+                                       media_url=[message.media_url])
 
     async def send(self, recipient: str, body: str) -> Optional[str]:
         """Hand one message to Twilio; its message sid. Raises when Twilio refused it."""
