@@ -2,10 +2,14 @@
 event of the session on every message, so turn 200 of a conversation cost three times turn
 1 (README, "Speed"). Stored events never change, so each worker keeps the decoded events of
 the conversations it served last and asks the database only for rows after them; a count
-of the rows it holds catches an erasure from the console, which then reads afresh."""
+of the rows it holds catches an erasure from the console, which then reads afresh. Saving,
+it knows how many of the tracker's events are stored already (Rasa counts them in the
+database before every save): the tracker was read under the conversation's lock, and only
+this worker wrote since."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -26,6 +30,7 @@ class _Session:
     ids: list[int] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     timestamps: list[float] = field(default_factory=list)
+    stored: int = 0  # events of the session in the database, read or saved since
 
     def add(self, rows) -> None:
         for row in rows:
@@ -34,6 +39,7 @@ class _Session:
             self.ids.append(row.id)
             self.events.append(json.loads(row.data))
             self.timestamps.append(row.timestamp)
+        self.stored = len(self.events)
 
     def _keep_from(self, timestamp: float) -> None:
         kept = [i for i, stamp in enumerate(self.timestamps) if stamp >= timestamp]
@@ -46,6 +52,23 @@ class ARTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._sessions: OrderedDict[str, _Session] = OrderedDict()
+
+    def _additional_events(self, session, tracker: DialogueStateTracker):
+        cached = self._sessions.get(tracker.sender_id)
+        if cached is None:
+            return super()._additional_events(session, tracker)
+        return itertools.islice(tracker.events, cached.stored, len(tracker.events))
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        cached = self._sessions.get(tracker.sender_id)
+        new = list(itertools.islice(tracker.events, cached.stored, None)) if cached else []
+        await super().save(tracker)
+        if cached is None:
+            return
+        if any(isinstance(event, SessionStarted) for event in new):
+            self._sessions.pop(tracker.sender_id, None)  # a new session: read it afresh
+        else:
+            cached.stored = len(tracker.events)
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
         events = self._session_events(sender_id)

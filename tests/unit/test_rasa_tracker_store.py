@@ -65,3 +65,26 @@ def test_new_turns_erasure_and_new_sessions_read_as_rasa_reads_them(stores, doma
         assert await ours.retrieve("nobody") is None
 
     asyncio.run(scenario())
+
+
+def test_two_workers_taking_turns_in_one_conversation_store_each_event_once(tmp_path, domain):
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    workers = [ARTrackerStore(domain=domain, host=url), ARTrackerStore(domain=domain, host=url)]
+    rasas = SQLTrackerStore(domain=domain, host=url)
+
+    async def scenario():
+        await workers[0].save(DialogueStateTracker.from_events("c1", turn("hi", 1.0),
+                                                               domain.slots))
+        for n in range(2, 9):  # each turn on the other worker, each read under the lock
+            worker = workers[n % 2]
+            tracker = await worker.retrieve("c1")
+            for event in turn(f"message {n}", float(n)):
+                tracker.update(event)
+            await worker.save(tracker)
+            await worker.save(tracker)  # Rasa saves twice in some turns: nothing doubled
+            assert events_of(await rasas.retrieve("c1")) == events_of(tracker)
+        texts = [e.get("text") for e in events_of(await rasas.retrieve("c1"))
+                 if e["event"] == "user"]
+        assert texts == ["hi"] + [f"message {n}" for n in range(2, 9)]
+
+    asyncio.run(scenario())
