@@ -9,6 +9,8 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 
+from bot.conversation.text_features import quicken
+
 FILE_NAME = "pipeline.joblib"
 
 
@@ -38,4 +40,4 @@ class PersistedPipelineComponent(GraphComponent):
                 pipeline = joblib.load(directory / FILE_NAME)
         except (ValueError, FileNotFoundError):
             pipeline = None  # not trained, e.g. a model trained without NLU data
-        return cls(model_storage, resource, pipeline)
+        return cls(model_storage, resource, quicken(pipeline) if pipeline else None)

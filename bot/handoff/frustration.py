@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
+from bot.conversation.text_features import quicken
 from bot.settings import PROJECT_ROOT
 
 TRAINING = Path(__file__).resolve().parent / "frustration_data" / "train.tsv"
@@ -227,7 +228,7 @@ class FrustrationDetector:
                                       ngram_range=(2, 5), sublinear_tf=True))])
         self.model = make_pipeline(features, LogisticRegression(
             C=8.0, class_weight="balanced", max_iter=2000))
-        self.model.fit(texts, labels)
+        quicken(self.model.fit(texts, labels))
 
     def judge(self, text: str) -> Verdict:
         if not text or not text.strip():
