@@ -25,19 +25,13 @@ from rasa.shared.core.trackers import DialogueStateTracker
 CONVERSATIONS_KEPT = 2000
 
 
-def _mark(event: Any) -> tuple:
-    """What tells one stored event from another, cheaply."""
-    return (type(event), event.timestamp, getattr(event, "action_name", None),
-            getattr(event, "text", None), getattr(event, "key", None))
-
-
 @dataclass
 class _Replay:
-    """A replay stopped after `marks` applied events, with the states before each action
-    in them, and the two running values of Rasa's loop for rule-only turns."""
+    """A replay stopped after `events` (applied events), with the states before each
+    action in them, and the two running values of Rasa's loop for rule-only turns."""
 
     replayed: Any  # the DialogueStateTracker the events were applied to
-    marks: list[tuple] = field(default_factory=list)
+    events: list = field(default_factory=list)
     states: list[dict] = field(default_factory=list)
     last_ml_action: Optional[dict] = None
     turn_was_hidden: bool = False
@@ -62,13 +56,16 @@ class StatesOfConversations:
             replay = _Replay(tracker.init_copy())
             self.restarted += 1
         else:
+            # The tracker's own objects from here on, so that the next check finds them
+            # identical (a turn's events come back from the tracker store as new ones).
+            replay.events[:] = applied[:len(replay.events)]
             self.resumed += 1
-        for event in applied[len(replay.marks):]:
+        for event in applied[len(replay.events):]:
             if isinstance(event, ActionExecuted):
                 self._add_state(domain, replay, event.hide_rule_turn, omit_unset_slots,
                                 ignore_rule_only_turns, rule_only_data)
             replay.replayed.update(event)
-            replay.marks.append(_mark(event))
+            replay.events.append(event)
         self._replays[key] = replay
         while len(self._replays) > CONVERSATIONS_KEPT:
             self._replays.popitem(last=False)
@@ -87,9 +84,10 @@ class StatesOfConversations:
 
     @staticmethod
     def _continues(replay: _Replay, applied: list) -> bool:
-        done = len(replay.marks)
-        return len(applied) >= done and all(
-            _mark(applied[i]) == replay.marks[i] for i in range(done - 1, -1, -1))
+        """Whether the applied events begin with those replayed: the same objects (the
+        tracker store shares them between reads), else equal events (the same states)."""
+        done = len(replay.events)
+        return len(applied) >= done and applied[:done] == replay.events
 
     @staticmethod
     def _add_state(domain: Domain, replay: _Replay, hide_rule_turn: bool,

@@ -1,7 +1,8 @@
 """Rasa's SQL tracker store, reading back only what is new. Rasa reads and decodes every
 event of the session on every message, so turn 200 of a conversation cost three times turn
 1 (README, "Speed"). Stored events never change, so each worker keeps the decoded events of
-the conversations it served last and asks the database only for rows after them; a count
+the conversations it served last (the Event objects: trackers read again share them, as a
+tracker's replays share its own) and asks the database only for rows after them; a count
 of the rows it holds catches an erasure from the console, which then reads afresh. Saving,
 it knows how many of the tracker's events are stored already (Rasa counts them in the
 database before every save): the tracker was read under the conversation's lock, and only
@@ -17,7 +18,7 @@ from typing import Any, Optional
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 
 CONVERSATIONS_KEPT = 2000
@@ -28,7 +29,7 @@ class _Session:
     """The stored rows of a conversation's latest session, decoded."""
 
     ids: list[int] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Optional[Event]] = field(default_factory=list)  # None: a type Rasa skips
     timestamps: list[float] = field(default_factory=list)
     stored: int = 0  # events of the session in the database, read or saved since
 
@@ -37,9 +38,13 @@ class _Session:
             if row.type_name == SessionStarted.type_name:
                 self._keep_from(row.timestamp)  # as Rasa: the session's events only
             self.ids.append(row.id)
-            self.events.append(json.loads(row.data))
+            self.events.append(Event.from_parameters(json.loads(row.data)))
             self.timestamps.append(row.timestamp)
-        self.stored = len(self.events)
+        self.stored = len(self.decoded())
+
+    def decoded(self) -> list[Event]:
+        """The session's events as Rasa reads them (it skips types it does not know)."""
+        return [event for event in self.events if event is not None]
 
     def _keep_from(self, timestamp: float) -> None:
         kept = [i for i, stamp in enumerate(self.timestamps) if stamp >= timestamp]
@@ -74,9 +79,9 @@ class ARTrackerStore(SQLTrackerStore):
         events = self._session_events(sender_id)
         if not (self.domain and events):
             return None
-        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return DialogueStateTracker.from_events(sender_id, events, self.domain.slots)
 
-    def _session_events(self, sender_id: str) -> list[dict[str, Any]]:
+    def _session_events(self, sender_id: str) -> list[Event]:
         table = self.SQLEvent.__table__
         columns = (table.c.id, table.c.timestamp, table.c.type_name, table.c.data)
         with self.session_scope() as session:
@@ -98,4 +103,4 @@ class ARTrackerStore(SQLTrackerStore):
         self._sessions[sender_id] = cached
         while len(self._sessions) > CONVERSATIONS_KEPT:
             self._sessions.popitem(last=False)
-        return list(cached.events)
+        return cached.decoded()
