@@ -137,20 +137,22 @@ def settled(session: Session, channel: str, sender: str) -> bool:
     return oldest.status == HELD and oldest.reason in PARKED
 
 
-def park_unavailable(session: Session, channel: str, sender: str) -> bool:
+def park_unavailable(session: Session, channel: str, sender: str
+                     ) -> Optional[dict[str, Any]]:
     """The sender's first waiting message cannot be answered (the assistant or something
-    it needs is down): marked so; True only for the first of a stretch, whose claimer
-    sends the holding notice (one per stretch, however many servers find it so)."""
+    it needs is down): marked so. Its payload only for the first of a stretch, whose
+    finder sends the holding notice (one per stretch, however many servers find it so);
+    else None."""
     oldest = _first(session, channel, sender)
     if oldest is None or oldest.status != HELD or oldest.reason == UNAVAILABLE:
-        return False
+        return None
     marked = session.execute(
         update(HeldMessage)
         .where(HeldMessage.id == oldest.id, HeldMessage.status == HELD,
                HeldMessage.reason != UNAVAILABLE)
         .values(reason=UNAVAILABLE)
         .execution_options(synchronize_session=False))
-    return marked.rowcount == 1
+    return dict(oldest.payload) if marked.rowcount == 1 else None
 
 
 def renew(session: Session, held_id: int, now: datetime) -> None:

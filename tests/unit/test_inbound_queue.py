@@ -84,9 +84,9 @@ def test_with_the_assistant_down_the_notice_is_claimed_once_per_stretch(db):
     queue(db, "m1")
     assert claim(db, up=False) is None
     with db.session() as session:
-        assert held_messages.park_unavailable(session, "sms", JANE)
+        assert held_messages.park_unavailable(session, "sms", JANE) == {"text": "m0"}
     with db.session() as session:
-        assert not held_messages.park_unavailable(session, "sms", JANE)
+        assert held_messages.park_unavailable(session, "sms", JANE) is None
     assert settled(db)  # nothing moves until it is back
     assert claim(db).payload == {"text": "m0"}
 
