@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from bot.messaging import held_messages
 from bot.messaging.held_messages import Admission, Held
-from bot.messaging.holding_texts import UNAVAILABLE
+from bot.messaging.holding_texts import RATE_LIMITED, UNAVAILABLE
 from bot.messaging.rate_limits import RateLimit
 from bot.runtime.app import ARApp
 from integrations.outbox import masked
@@ -203,6 +203,14 @@ class SenderGate:
         if payload is not None:
             await self._notify(request, channel, sender, payload, UNAVAILABLE)
 
+    async def _over_limit(self, request: Any, channel: str, sender: str) -> None:
+        """The sender's messages wait for the next window: one notice per window."""
+        payload = await asyncio.to_thread(
+            self._in_session, held_messages.rate_limit_notice, rate_limit(self.app),
+            channel, sender, self.app.now())
+        if payload is not None:
+            await self._notify(request, channel, sender, payload, RATE_LIMITED)
+
     async def drain_sender(self, request: Any, channel: str, sender: str) -> int:
         """Answer the sender's kept messages, oldest first, one at a time, while they may
         be answered; how many were."""
@@ -215,6 +223,8 @@ class SenderGate:
             if held is None:
                 if not up:
                     await self._park(request, channel, sender)
+                elif self._notify is not None:
+                    await self._over_limit(request, channel, sender)
                 return answered
             try:
                 async with self._renewing(held):
@@ -226,7 +236,8 @@ class SenderGate:
                                ": a service it needs is down" if down else "",
                                exc_info=not down)
                 if not await asyncio.to_thread(self._in_session, held_messages.release,
-                                               held.id, not down):
+                                               held.id, not down, rate_limit(self.app),
+                                               self.app.now()):
                     logger.error("kept %s message from %s given up after %d tries",
                                  channel, masked(sender), held_messages.MAX_ANSWER_ATTEMPTS)
                 if down:

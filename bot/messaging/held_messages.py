@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 
 from bot.ledger.models import HeldMessage
 from bot.messaging.holding_texts import RATE_LIMITED, UNAVAILABLE
-from bot.messaging.rate_limits import RateLimit, claim_notice, take_slot
+from bot.messaging.rate_limits import (RateLimit, claim_notice, give_back_slot, take_slot,
+                                       window_full)
 
 HELD, CLAIMED = "held", "claimed"
 BEHIND = "behind"  # kept only because earlier messages of the sender are
-ADMITTED = "admitted"  # queued to be answered at once: its rate-limit slot is taken
+ADMITTED = "admitted"  # queued to be answered at once: first in line, within the limit
 # Why a sender's first message waits while nothing is being answered: nothing will move
 # until the window turns or the assistant is back ("parked"). Any other reason on the
 # first message means it is about to be answered.
@@ -104,16 +105,17 @@ def admit(session: Session, limit: RateLimit, channel: str, sender: str,
 def queue(session: Session, limit: RateLimit, channel: str, sender: str,
           payload: dict[str, Any], now: datetime) -> Admission:
     """Keep a message until it is answered (in the webhook's transaction, before the
-    provider is acknowledged). to_assistant: first in line and within the rate limit, to be
-    claimed and answered at once; else it waits (the rate-limit notice once per window).
-    Whether the assistant is up is for whoever claims it to find out (`claim_next`)."""
+    provider is acknowledged). to_assistant: first in line and the sender within the rate
+    limit, to be claimed and answered at once (`claim_next` counts it); else it waits (the
+    rate-limit notice once per window). Whether the assistant is up is for whoever claims
+    it to find out."""
     waiting = _waiting(session, channel, sender)
     if waiting >= limit.max_held > 0:
         return Admission(to_assistant=False, dropped=True)
     if waiting:
         return Admission(to_assistant=False,
                          held_id=_hold(session, channel, sender, payload, BEHIND, now))
-    if take_slot(session, limit, channel, sender, now):
+    if not window_full(session, limit, channel, sender, now):
         return Admission(to_assistant=True,
                          held_id=_hold(session, channel, sender, payload, ADMITTED, now))
     held_id = _hold(session, channel, sender, payload, RATE_LIMITED, now)
@@ -155,6 +157,17 @@ def park_unavailable(session: Session, channel: str, sender: str
     return dict(oldest.payload) if marked.rowcount == 1 else None
 
 
+def rate_limit_notice(session: Session, limit: RateLimit, channel: str, sender: str,
+                      now: datetime) -> Optional[dict[str, Any]]:
+    """The sender's first waiting message is parked over the rate limit: its payload when
+    the sender is to be told (once per window, however many servers find it so); else
+    None."""
+    oldest = _first(session, channel, sender)
+    if oldest is None or oldest.status != HELD or oldest.reason != RATE_LIMITED:
+        return None
+    return dict(oldest.payload) if claim_notice(session, limit, channel, sender, now) else None
+
+
 def renew(session: Session, held_id: int, now: datetime) -> None:
     """The claimant is still answering it: its claim starts again from now."""
     session.execute(update(HeldMessage)
@@ -178,8 +191,7 @@ def claim_next(session: Session, limit: RateLimit, channel: str, sender: str,
                now: datetime, assistant_up: bool,
                claim_timeout: timedelta = CLAIM_TIMEOUT) -> Optional[Held]:
     """The sender's oldest kept message, claimed for answering now, when the assistant
-    is up, the sender is under the limit again (the message counts in it, unless it was
-    counted when queued) and no other server is answering one of theirs (a claim older
+    is up, the sender is under the limit again (the message counts in it) and no other server is answering one of theirs (a claim older
     than claim_timeout is a dead server's, and taken over); else None."""
     if not assistant_up:
         return None
@@ -194,7 +206,7 @@ def claim_next(session: Session, limit: RateLimit, channel: str, sender: str,
         return None
     resumed = oldest.claimed_at is not None
     savepoint = session.begin_nested()
-    if oldest.reason != ADMITTED and not take_slot(session, limit, channel, sender, now):
+    if not take_slot(session, limit, channel, sender, now):
         savepoint.rollback()
         if oldest.status == HELD and oldest.reason not in PARKED:
             oldest.reason = RATE_LIMITED  # parked until the window turns
@@ -220,15 +232,19 @@ def finish(session: Session, held_id: int) -> None:
                     .execution_options(synchronize_session=False))
 
 
-def release(session: Session, held_id: int, counted: bool = True) -> bool:
+def release(session: Session, held_id: int, counted: bool = True,
+            limit: Optional[RateLimit] = None, now: Optional[datetime] = None) -> bool:
     """Answering it failed: back in the queue, first in line for the next round; False
     when it has failed MAX_ANSWER_ATTEMPTS times and is given up (gone from the queue).
-    Not counted (a dependency was down, not the message at fault): kept however long."""
+    Not counted (a dependency was down, not the message at fault): kept however long, and
+    given back its place in the sender's rate limit (limit, now)."""
     row = session.get(HeldMessage, held_id)
     if row is None:
         return False
     if not counted:
         row.status, row.claimed_at = HELD, None
+        if limit is not None and now is not None:
+            give_back_slot(session, limit, row.channel, row.sender, now)
         return True
     row.attempts += 1
     if row.attempts >= MAX_ANSWER_ATTEMPTS:

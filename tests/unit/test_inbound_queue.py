@@ -56,7 +56,7 @@ def test_messages_of_one_sender_are_answered_one_at_a_time_in_the_order_received
     assert claim(other).payload == {"text": "m1"}
 
 
-def test_a_message_queued_within_the_limit_is_counted_once(db):
+def test_a_message_is_counted_in_the_limit_once_however_long_it_waited(db):
     for i in range(3):
         queue(db, f"m{i}", T0 + timedelta(seconds=i))
         finish(db, claim(db, T0 + timedelta(seconds=i)))
@@ -97,5 +97,33 @@ def test_a_turn_failed_by_a_dependency_is_kept_however_often_it_fails(db):
         taken = claim(db, T0 + timedelta(seconds=attempt))
         assert taken.payload == {"text": "m0"} and not taken.resumed
         with db.session() as session:
-            assert held_messages.release(session, taken.id, counted=False)
+            assert held_messages.release(session, taken.id, False, LIMIT,
+                                         T0 + timedelta(seconds=attempt))
+    # tries that failed for want of a dependency do not use up the sender's limit
     assert claim(db).payload == {"text": "m0"}
+
+
+def test_a_message_behind_others_told_once_when_the_limit_stops_it(db):
+    for i in range(4):  # all at once: the fourth waits behind the first three
+        assert queue(db, f"m{i}").notice is None
+    for _ in range(3):
+        finish(db, claim(db))
+    assert claim(db) is None  # the fourth is over the limit
+    with db.session() as session:
+        assert held_messages.rate_limit_notice(session, LIMIT, "sms", JANE, T0) == {
+            "text": "m3"}
+    with db.session() as session:
+        assert held_messages.rate_limit_notice(session, LIMIT, "sms", JANE, T0) is None
+    assert settled(db)
+
+
+def test_a_message_kept_while_the_assistant_was_down_is_counted_once(db):
+    queue(db, "m0")
+    assert claim(db, up=False) is None
+    with db.session() as session:
+        held_messages.park_unavailable(session, "sms", JANE)
+    finish(db, claim(db))
+    for i in (1, 2):
+        queue(db, f"m{i}")
+        finish(db, claim(db))
+    assert queue(db, "m3").notice == holding_texts.RATE_LIMITED  # three answered: full
