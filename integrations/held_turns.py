@@ -44,8 +44,8 @@ logger = logging.getLogger(__name__)
 
 HEALTH_TIMEOUT_SECONDS = 2.0
 DRAINING_AT_ONCE = 8
-# (request, held): answer a kept message as if it had just come. A channel may finish
-# it (held_messages.finish) in the transaction that queues its replies.
+# (request, held): answer a kept message as if it had just come, and finish it
+# (held_messages.finish), best in the transaction that queues its replies.
 Answer = Callable[[Any, Held], Awaitable[None]]
 # (request, channel, sender, payload of the first message waiting, notice): tell the
 # sender their messages wait (holding_texts).
@@ -226,6 +226,9 @@ class SenderGate:
                 elif self._notify is not None:
                     await self._over_limit(request, channel, sender)
                 return answered
+            if held.resumed:
+                logger.info("%s message from %s taken over: its server stopped mid-turn",
+                            channel, masked(sender))
             try:
                 async with self._renewing(held):
                     await self._answer(request, held)
@@ -243,7 +246,6 @@ class SenderGate:
                 if down:
                     await self._park(request, channel, sender)
                 return answered
-            await asyncio.to_thread(self._in_session, held_messages.finish, held.id)
             answered += 1
 
     async def drain(self, request: Any) -> int:
@@ -263,6 +265,8 @@ class SenderGate:
     async def run(self, sanic_app: Any, poll_seconds: float) -> None:
         """Answer kept messages until cancelled; sanic_app gives the Rasa agent."""
         request = SimpleNamespace(app=sanic_app)
+        logger.info("answering kept %s messages, looking every %.1f s", "/".join(self.channels),
+                    poll_seconds)
         while True:
             try:
                 await self.drain(request)

@@ -6,11 +6,14 @@ the REST channel keeps nginx's X-Request-ID (integrations/rest_channel.py)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Awaitable, Callable
 
 from rasa.core.channels.channel import UserMessage
 
 from integrations.rest_channel import DELIVERY_KEY, recorded_answer
+
+logger = logging.getLogger(__name__)
 
 
 async def answer_once(request: Any, message: UserMessage,
@@ -25,6 +28,8 @@ async def answer_once(request: Any, message: UserMessage,
         tracker = await agent.tracker_store.retrieve(message.sender_id)
         answer = recorded_answer(tracker.events, delivery) if tracker else None
         if answer is not None:
+            logger.info("delivery %s was handled before its server stopped: its recorded "
+                        "answer is given", delivery)
             for reply in answer:
                 await message.output_channel.send_response(message.sender_id, reply)
             return

@@ -226,9 +226,10 @@ def claim_next(session: Session, limit: RateLimit, channel: str, sender: str,
 
 
 def finish(session: Session, held_id: int) -> None:
-    """The kept message has been answered: it is gone from the queue (the transcript
-    has it)."""
-    session.execute(delete(HeldMessage).where(HeldMessage.id == held_id)
+    """The kept message its claimant has answered: gone from the queue (the transcript
+    has it). Only while claimed: SQLite gives a deleted row's id to the next one kept."""
+    session.execute(delete(HeldMessage).where(HeldMessage.id == held_id,
+                                              HeldMessage.status == CLAIMED)
                     .execution_options(synchronize_session=False))
 
 

@@ -72,10 +72,11 @@ class Phone:
         sender = sender or self.number
         wait_until_answered(self._ledger, outbox_channel(sender), sender)
 
-    def post(self, fields, signature: Optional[str] = "sign") -> Reply:
+    def post(self, fields, signature: Optional[str] = "sign", wait: bool = True,
+             timeout: float = 60) -> Reply:
         """Post fields (a dict, or (name, value) pairs in the order Twilio sends them),
         signed as Twilio signs them unless told otherwise; once acknowledged, wait until
-        the message is answered."""
+        the message is answered (unless not to wait)."""
         if signature == "sign":
             signature = twilio_signature(fields)
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -85,13 +86,13 @@ class Phone:
             f"http://127.0.0.1:{self.settings.rasa_port}{WEBHOOK_PATH}",
             urllib.parse.urlencode(fields).encode(), headers)
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 reply = Reply(response.status, response.read().decode(),
                               response.headers.get("Content-Type", ""))
         except urllib.error.HTTPError as error:
             return Reply(error.code, error.read().decode(), error.headers.get("Content-Type", ""))
         sender = dict(fields if isinstance(fields, dict) else list(fields)).get("From")
-        if reply.status == 200 and sender:
+        if wait and reply.status == 200 and sender:
             self.wait_until_answered(sender.strip())
         return reply
 
