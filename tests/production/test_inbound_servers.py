@@ -41,8 +41,9 @@ def twilio():
             yield api
 
 
-def texted(production, phone: str, body: str) -> tuple[int, str, float]:
-    """Post an SMS as Twilio does, through nginx: (status, upstream, seconds to answer)."""
+def texted(production, phone: str, body: str) -> tuple[int, str, float, float]:
+    """Post an SMS as Twilio does, through nginx: (status, upstream, when it was posted,
+    when it was acknowledged)."""
     sid = "SM" + uuid.uuid4().hex
     fields = {"MessageSid": sid, "SmsMessageSid": sid, "AccountSid": ACCOUNT_SID,
               "From": phone, "To": SMS_NUMBER, "Body": body, "NumMedia": "0"}
@@ -52,8 +53,8 @@ def texted(production, phone: str, body: str) -> tuple[int, str, float]:
         "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature})
     started = time.monotonic()
     with urllib.request.urlopen(request, timeout=30) as response:
-        return response.status, response.headers.get("X-AR-Upstream", ""), \
-            time.monotonic() - started
+        return response.status, response.headers.get("X-AR-Upstream", ""), started, \
+            time.monotonic()
 
 
 def test_sms_across_two_servers_answered_once_each_in_the_order_received(production, twilio):
@@ -66,18 +67,33 @@ def test_sms_across_two_servers_answered_once_each_in_the_order_received(product
     with ThreadPoolExecutor(max_workers=PHONES * len(MESSAGES)) as pool:
         posted = list(pool.map(lambda job: send(*job), [
             (phone, i, body) for phone in phones for i, body in enumerate(MESSAGES)]))
-    assert [status for status, _, _ in posted] == [200] * len(posted)
-    upstreams = {upstream for _, upstream, _ in posted}
+    assert [status for status, *_ in posted] == [200] * len(posted)
+    upstreams = {upstream for _, upstream, _, _ in posted}
     print(f"\n{len(posted)} SMS acknowledged by {len(upstreams)} servers, slowest in "
-          f"{max(s for _, _, s in posted) * 1000:.0f} ms")
+          f"{max(end - start for *_, start, end in posted) * 1000:.0f} ms")
     assert len(upstreams) == 2, upstreams  # both servers took some
     ledger = ARApp(production.settings)
+    spans = {(phones[n // len(MESSAGES)], MESSAGES[n % len(MESSAGES)]): (start, end)
+             for n, (*_, start, end) in enumerate(posted)}
+    ordered = overlapping = 0
     for phone in phones:
         wait_until_answered(ledger, "sms", phone)
         held = turns(production.events(phone))
-        assert [said for said, _ in held] == list(MESSAGES), (phone, held)
-        assert all(bot_said for _, bot_said in held), (phone, held)
+        said = [text for text, _ in held]
+        assert sorted(said) == sorted(MESSAGES), (phone, held)  # each once
+        assert all(bot_said for _, bot_said in held), (phone, held)  # each answered
+        # The order received: a message acknowledged before the next was posted is
+        # answered before it (closer ones may reach the two servers in either order).
+        for earlier, later in zip(MESSAGES, MESSAGES[1:]):
+            if spans[(phone, earlier)][1] < spans[(phone, later)][0]:
+                ordered += 1
+                assert said.index(earlier) < said.index(later), (phone, said)
+            else:
+                overlapping += 1
         # what the phone received is what the transcript says, in that order, once
         received = [m.body for m in twilio.sent_to(phone)]
         assert " ".join(received).split() == " ".join(
             text for _, bot_said in held for text in bot_said).split(), (phone, received)
+    print(f"{ordered} consecutive pairs acknowledged apart, answered in that order; "
+          f"{overlapping} posted before the one before was acknowledged")
+    assert ordered > overlapping
