@@ -94,6 +94,10 @@ class Settings:
     rate_limit_messages: int = 10
     rate_limit_window_seconds: float = 60.0
     rate_limit_max_held: int = 100
+    # A customer message being answered is claimed by its server, which renews the claim
+    # every third of this while the turn runs; a claim not renewed for this long was left
+    # by a server that died mid-turn, and a live server answers the message instead.
+    inbound_claim_seconds: float = 30.0
     # Who we are and how to reach a person, for HELP replies.
     company_name: str = "Northwind Supply"
     support_contact: str = "ar@northwind.example or +1 415 555 0100"
@@ -239,6 +243,7 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         rate_limit_messages=_int(env, "RATE_LIMIT_MESSAGES", 10),
         rate_limit_window_seconds=float(env.get("RATE_LIMIT_WINDOW_SECONDS", "60")),
         rate_limit_max_held=_int(env, "RATE_LIMIT_MAX_HELD", 100),
+        inbound_claim_seconds=float(env.get("INBOUND_CLAIM_SECONDS", "30")),
         company_name=env.get("AR_COMPANY_NAME", "Northwind Supply"),
         support_contact=env.get("AR_SUPPORT_CONTACT",
                                 "ar@northwind.example or +1 415 555 0100"),

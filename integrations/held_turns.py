@@ -1,7 +1,17 @@
-"""The one call each customer channel makes before a message goes to the assistant
-(`SenderGate.admit`): the sender's rate limit and the action server's health decide
-whether it goes now or is kept (bot.messaging.held_messages), and the loop that answers
-kept messages, in order, once they may go (`SenderGate.run`, started with the server).
+"""The one call each customer channel makes before a message goes to the assistant, and
+the loops that answer what is kept (bot.messaging.held_messages), in order, each once.
+
+Web chat asks `SenderGate.admit` (the sender's rate limit and the action server's health
+decide whether it goes now or is kept). SMS, WhatsApp and Slack keep every message:
+`SenderGate.queue` in the webhook's own transaction, before the provider is acknowledged,
+then `kick` answers the sender's messages in the background (`drain_sender`): one at a
+time, claimed in the ledger database so that of several servers and workers only one
+answers a sender at once, the claim renewed while the turn runs. A turn that failed
+because something it needs was down (the action server, the lock store, a database) is
+kept and tried again with one holding notice per stretch; any other failure is tried
+MAX_ANSWER_ATTEMPTS times. `SenderGate.run` (started with the server) looks every
+poll for what waits: parked messages whose time has come, and claims left to lapse by a
+server that died mid-turn.
 
 The action server is the one Rasa itself calls (the agent's action endpoint), asked at
 its /health; without an agent (a connector exercised without Rasa) it counts as up.
@@ -10,23 +20,52 @@ its /health; without an agent (a connector exercised without Rasa) it counts as 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from datetime import timedelta
 from types import SimpleNamespace
-from typing import Any, Awaitable, Callable, Optional, Sequence
+from typing import Any, AsyncIterator, Awaitable, Callable, Optional, Sequence
 
 import aiohttp
+import redis.exceptions
+import sqlalchemy.exc
+from rasa.core.lock_store import LockError
+from sqlalchemy.orm import Session
 
 from bot.messaging import held_messages
-from bot.messaging.held_messages import Admission
+from bot.messaging.held_messages import Admission, Held
+from bot.messaging.holding_texts import RATE_LIMITED, UNAVAILABLE
 from bot.messaging.rate_limits import RateLimit
 from bot.runtime.app import ARApp
 from integrations.outbox import masked
+from integrations.rasa_operations import TurnNotSaved
 
 logger = logging.getLogger(__name__)
 
 HEALTH_TIMEOUT_SECONDS = 2.0
-# (request, channel, sender, payload): answer a kept message as if it had just come.
-Answer = Callable[[Any, str, str, dict], Awaitable[None]]
+DRAINING_AT_ONCE = 8
+# (request, held): answer a kept message as if it had just come, and finish it
+# (held_messages.finish), best in the transaction that queues its replies.
+Answer = Callable[[Any, Held], Awaitable[None]]
+# (request, channel, sender, payload of the first message waiting, notice): tell the
+# sender their messages wait (holding_texts).
+Notify = Callable[[Any, str, str, dict, str], Awaitable[None]]
+# What a turn raises when something it needs is down rather than the message at fault.
+DEPENDENCY_ERRORS = (TurnNotSaved, LockError, OSError, asyncio.TimeoutError,
+                     aiohttp.ClientError, sqlalchemy.exc.OperationalError,
+                     sqlalchemy.exc.InterfaceError, sqlalchemy.exc.TimeoutError,
+                     redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
+def dependency_down(error: BaseException) -> bool:
+    """Whether error, or one it came from, says a service was down or unreachable."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, DEPENDENCY_ERRORS):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def rate_limit(app: ARApp) -> RateLimit:
@@ -63,9 +102,13 @@ async def assistant_up(request: Any, client: Optional[aiohttp.ClientSession] = N
 
 
 class SenderGate:
-    def __init__(self, app: ARApp, channels: Sequence[str], answer: Answer):
+    def __init__(self, app: ARApp, channels: Sequence[str], answer: Answer,
+                 notify: Optional[Notify] = None):
         self.app, self.channels, self._answer = app, tuple(channels), answer
+        self._notify = notify
         self._client: Optional[aiohttp.ClientSession] = None  # one per server: cheap checks
+        self._kicked: set[asyncio.Task] = set()
+        self.claim_timeout = timedelta(seconds=app.settings.inbound_claim_seconds)
 
     async def _up(self, request: Any) -> bool:
         if _health_url(request) is None:
@@ -98,37 +141,132 @@ class SenderGate:
                         "assistant down" if not up else "rate limit or earlier ones kept")
         return admission
 
+    def queue(self, session: Session, channel: str, sender: str,
+              payload: dict[str, Any]) -> Admission:
+        """Keep a message until answered, in the caller's transaction (the webhook's,
+        which records the delivery too); then `kick` the sender's queue."""
+        admission = held_messages.queue(session, rate_limit(self.app), channel, sender,
+                                        payload, self.app.now())
+        if admission.dropped:
+            logger.warning("%s message from %s dropped: more than %d kept already",
+                           channel, masked(sender), self.app.settings.rate_limit_max_held)
+        return admission
+
+    def kick(self, request: Any, channel: str, sender: str) -> None:
+        """Answer the sender's kept messages now, in the background."""
+        async def answering() -> None:
+            try:
+                await self.drain_sender(request, channel, sender)
+            except Exception:  # kept: the next round tries again
+                logger.exception("%s messages of %s not answered yet", channel,
+                                 masked(sender))
+
+        task = asyncio.get_running_loop().create_task(answering())
+        self._kicked.add(task)
+        task.add_done_callback(self._kicked.discard)
+
+    @property
+    def answering(self) -> bool:
+        """Whether turns started here by `kick` are under way."""
+        return bool(self._kicked)
+
+    async def wait_for_kicked(self) -> None:
+        """Until the turns under way here are done (an orderly stop)."""
+        while self._kicked:
+            await asyncio.wait(list(self._kicked))
+
+    @contextlib.asynccontextmanager
+    async def _renewing(self, held: Held) -> AsyncIterator[None]:
+        """Keep the claim on held alive while it is answered: a live server's turn,
+        however long, is never taken over."""
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(self.claim_timeout.total_seconds() / 3)
+                try:
+                    await asyncio.to_thread(self._in_session, held_messages.renew, held.id,
+                                            self.app.now())
+                except Exception:  # the database away for a moment: try at the next beat
+                    logger.warning("claim on a kept %s message not renewed", held.channel)
+
+        renewing = asyncio.get_running_loop().create_task(renew())
+        try:
+            yield
+        finally:
+            renewing.cancel()
+
+    async def _park(self, request: Any, channel: str, sender: str) -> None:
+        """The sender's messages wait for the assistant: one notice per stretch."""
+        if self._notify is None:
+            return
+        payload = await asyncio.to_thread(self._in_session, held_messages.park_unavailable,
+                                          channel, sender)
+        if payload is not None:
+            await self._notify(request, channel, sender, payload, UNAVAILABLE)
+
+    async def _over_limit(self, request: Any, channel: str, sender: str) -> None:
+        """The sender's messages wait for the next window: one notice per window."""
+        payload = await asyncio.to_thread(
+            self._in_session, held_messages.rate_limit_notice, rate_limit(self.app),
+            channel, sender, self.app.now())
+        if payload is not None:
+            await self._notify(request, channel, sender, payload, RATE_LIMITED)
+
+    async def drain_sender(self, request: Any, channel: str, sender: str) -> int:
+        """Answer the sender's kept messages, oldest first, one at a time, while they may
+        be answered; how many were."""
+        answered = 0
+        while True:
+            up = await self._up(request)
+            held = await asyncio.to_thread(
+                self._in_session, held_messages.claim_next, rate_limit(self.app),
+                channel, sender, self.app.now(), up, self.claim_timeout)
+            if held is None:
+                if not up:
+                    await self._park(request, channel, sender)
+                elif self._notify is not None:
+                    await self._over_limit(request, channel, sender)
+                return answered
+            if held.resumed:
+                logger.info("%s message from %s taken over: its server stopped mid-turn",
+                            channel, masked(sender))
+            try:
+                async with self._renewing(held):
+                    await self._answer(request, held)
+            except Exception as error:  # kept: tried again, still first in line
+                down = dependency_down(error)
+                logger.warning("%s message from %s not answered yet (%s%s)", channel,
+                               masked(sender), type(error).__name__,
+                               ": a service it needs is down" if down else "",
+                               exc_info=not down)
+                if not await asyncio.to_thread(self._in_session, held_messages.release,
+                                               held.id, not down, rate_limit(self.app),
+                                               self.app.now()):
+                    logger.error("kept %s message from %s given up after %d tries",
+                                 channel, masked(sender), held_messages.MAX_ANSWER_ATTEMPTS)
+                if down:
+                    await self._park(request, channel, sender)
+                return answered
+            answered += 1
+
     async def drain(self, request: Any) -> int:
         """Answer what may be answered now of the kept messages; how many."""
-        answered = 0
         waiting = await asyncio.to_thread(self._in_session, held_messages.senders_waiting,
                                           self.channels)
-        for channel, sender in waiting:
-            while True:
-                up = await self._up(request)
-                held = await asyncio.to_thread(
-                    self._in_session, held_messages.claim_next, rate_limit(self.app),
-                    channel, sender, self.app.now(), up)
-                if held is None:
-                    break
-                try:
-                    await self._answer(request, channel, sender, held.payload)
-                except Exception:  # kept: tried again next round, still first in line
-                    logger.exception("kept %s message from %s not answered yet", channel,
-                                     masked(sender))
-                    if not await asyncio.to_thread(self._in_session, held_messages.release,
-                                                   held.id):
-                        logger.error("kept %s message from %s given up after %d tries",
-                                     channel, masked(sender),
-                                     held_messages.MAX_ANSWER_ATTEMPTS)
-                    break
-                await asyncio.to_thread(self._in_session, held_messages.finish, held.id)
-                answered += 1
-        return answered
+        # Senders side by side (a dead server's conversations are all taken over at
+        # once), a few at a time.
+        room = asyncio.Semaphore(DRAINING_AT_ONCE)
+
+        async def one(channel: str, sender: str) -> int:
+            async with room:
+                return await self.drain_sender(request, channel, sender)
+
+        return sum(await asyncio.gather(*(one(c, s) for c, s in waiting)))
 
     async def run(self, sanic_app: Any, poll_seconds: float) -> None:
         """Answer kept messages until cancelled; sanic_app gives the Rasa agent."""
         request = SimpleNamespace(app=sanic_app)
+        logger.info("answering kept %s messages, looking every %.1f s", "/".join(self.channels),
+                    poll_seconds)
         while True:
             try:
                 await self.drain(request)

@@ -45,8 +45,17 @@ class Courier:
         self._in_order = in_order
         self._first_retry_seconds = first_retry_seconds
         self._locks: dict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
-        # Who claims rows: servers sharing one database each send only what they claimed.
-        self.worker = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._worker, self._worker_pid = "", 0
+
+    @property
+    def worker(self) -> str:
+        """Who claims rows: servers sharing one database each send only what they claimed.
+        One per process: Sanic forks its workers (RASA_WORKERS) after the channels, and so
+        their couriers, are made, and workers sharing an id would send a row twice."""
+        if self._worker_pid != os.getpid():
+            self._worker = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+            self._worker_pid = os.getpid()
+        return self._worker
 
     async def deliver(self, channel: str, recipient: str) -> int:
         """Send what waits for one recipient, in order, up to the first failure; how many

@@ -39,6 +39,24 @@ _arrived: contextvars.ContextVar[Optional[float]] = contextvars.ContextVar(
     "ar_arrived", default=None)
 # What save_tracker learnt about the turn being handled.
 _turn: contextvars.ContextVar[Optional[dict]] = contextvars.ContextVar("ar_turn", default=None)
+# Set by a channel that keeps its messages until answered (integrations/held_turns.py):
+# a turn whose action server could not be reached is then not saved but raised, so that
+# the message is answered again, whole, once it is back (Rasa would save the turn with
+# the action's events lost and nothing said).
+_keep_failed_turns: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "ar_keep_failed_turns", default=False)
+# An action server behind nginx that is down answers 502-504 rather than not at all.
+_UNREACHABLE_STATUSES = (502, 503, 504)
+
+
+class TurnNotSaved(Exception):
+    """The action server could not be reached during the turn: nothing of it was saved."""
+
+
+def keep_failed_turns() -> None:
+    """From here on in this task, a turn that could not reach its action server raises
+    TurnNotSaved instead of being saved without its answer."""
+    _keep_failed_turns.set(True)
 
 
 def action_server_health_url(action_server_url: str) -> str:
@@ -113,6 +131,8 @@ async def _handle_message(self: Agent, message: Any, _original=Agent.handle_mess
 async def _save_tracker(self: MessageProcessor, tracker: Any,
                         _original=MessageProcessor.save_tracker) -> None:
     turn = _turn.get()
+    if turn is not None and turn.get("unreachable") and _keep_failed_turns.get():
+        raise TurnNotSaved(f"action {turn['unreachable']} could not be reached")
     if turn is not None:
         turn["language"] = tracker.get_slot("language")
         turn["intent"] = (tracker.latest_message.intent or {}).get("name") \
@@ -127,9 +147,14 @@ async def _run_remote_action(self: RemoteAction, *args: Any,
     except Exception as error:
         # An action server that answered is counted there; one that could not be reached
         # only here.
-        if isinstance(error.__context__ or error, (aiohttp.ClientConnectionError,
-                                                   asyncio.TimeoutError)):
+        cause = error.__context__ or error
+        if isinstance(cause, (aiohttp.ClientConnectionError, asyncio.TimeoutError)):
             metrics.action_failed(self.name(), "unreachable")
+        turn = _turn.get()
+        if turn is not None and (
+                isinstance(cause, (aiohttp.ClientConnectionError, asyncio.TimeoutError))
+                or getattr(cause, "status", None) in _UNREACHABLE_STATUSES):
+            turn["unreachable"] = self.name()
         raise
 
 

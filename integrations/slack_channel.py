@@ -2,9 +2,13 @@
 input channel named "slack" at /webhooks/slack/webhook.
 
 Every request must carry Slack's signature (signing secret, 5-minute window) or gets
-403. A verified event is acknowledged at once (Slack wants a 200 within 3 seconds) and
-answered in a background task; an event_id already seen (Slack's retries) and a message
-already seen (the same message as `message` and `app_mention`) are acknowledged only.
+403. A verified event's delivery is recorded and its message kept (bot.messaging
+.held_messages) in one transaction, then acknowledged (Slack wants a 200 within 3
+seconds) and answered in the background (integrations/held_turns.py: a sender's messages
+one at a time, in order, on whichever server claims them); an event_id already seen
+(Slack's retries) and a message already seen (the same message as `message` and
+`app_mention`) are acknowledged only, but a message of it still waiting (its server died
+mid-turn) is answered by this server once its claim lapses.
 
 Registered in credentials.yml as `integrations.slack_channel.SlackCustomerInput:`; the
 configuration comes from bot.settings (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET,
@@ -26,7 +30,8 @@ from sanic.request import Request
 from slack_sdk.signature import SignatureVerifier
 
 from bot import clock
-from bot.messaging import channel_store, holding_texts
+from bot.messaging import channel_store, held_messages, holding_texts
+from bot.messaging.held_messages import Held
 from bot.runtime.app import ARApp
 from bot.settings import Settings, get_settings
 from integrations.document_senders import slack_file_sender
@@ -52,14 +57,16 @@ def signed_by_slack(settings: Settings, request: Request) -> bool:
         return False
 
 
-def first_time_seen(app: ARApp, event_id: Optional[str], message: Optional[SlackMessage]
-                    ) -> bool:
+def first_time_seen(app: ARApp, event_id: Optional[str], message: Optional[SlackMessage],
+                    session: Optional[Any] = None) -> bool:
     """Record the event and the message it carries; False when either came before."""
-    with app.session() as session:
-        new_event = not event_id or channel_store.first_delivery(
-            session, CHANNEL, f"event:{event_id}", clock.now())
-        return new_event and (message is None or channel_store.first_delivery(
-            session, CHANNEL, f"message:{message.delivery_id}", clock.now()))
+    if session is None:
+        with app.session() as own:
+            return first_time_seen(app, event_id, message, own)
+    new_event = not event_id or channel_store.first_delivery(
+        session, CHANNEL, f"event:{event_id}", clock.now())
+    return new_event and (message is None or channel_store.first_delivery(
+        session, CHANNEL, f"message:{message.delivery_id}", clock.now()))
 
 
 class SlackCustomerInput(InputChannel):
@@ -87,41 +94,55 @@ class SlackCustomerInput(InputChannel):
         self._answering: set[asyncio.Task] = set()
         self._retrying: Optional[asyncio.Task] = None
         self._on_new_message: Optional[OnNewMessage] = None
-        self.gate = SenderGate(self.app, (CHANNEL,), self._answer_kept)
+        self.gate = SenderGate(self.app, (CHANNEL,), self._answer_kept, self._notify)
         self._draining: Optional[asyncio.Task] = None
 
-    def _answer_in_background(self, message: SlackMessage, on_new_message: OnNewMessage,
-                              request: Request) -> None:
-        async def answer() -> None:
+    def _kept(self, event_id: Optional[str], message: Optional[SlackMessage]
+              ) -> tuple[bool, Optional[Any]]:
+        """In one transaction, before Slack gets its 200: the delivery recorded and its
+        message kept to be answered. (first time seen, the admission if kept)"""
+        with self.app.session() as session:
+            if not first_time_seen(self.app, event_id, message, session):
+                return False, None
+            if message is None:
+                return True, None
+            return True, self.gate.queue(session, CHANNEL, message.user, asdict(message))
+
+    def _waiting(self, message: Optional[SlackMessage]) -> bool:
+        if message is None:
+            return False
+        with self.app.session() as session:
+            return held_messages.waiting(session, CHANNEL, message.user) > 0
+
+    async def _notify(self, request: Any, channel: str, sender: str, payload: dict,
+                      notice: str) -> None:
+        """Tell the sender, in the message's thread, that their messages are kept."""
+        await self.conversation.say(SlackMessage(**payload), request,
+                                    partial(holding_texts.text, notice))
+
+    def _notify_in_background(self, request: Any, message: SlackMessage,
+                              notice: str) -> None:
+        async def notify() -> None:
             try:
-                if message.text and not await self._admitted(message, request):
-                    return
-                await self.conversation.answer(message, on_new_message, request)
+                await self._notify(request, CHANNEL, message.user, asdict(message), notice)
             except Exception:
-                logger.exception("Slack: answering the message %s failed",
+                logger.exception("Slack: the holding notice for %s failed",
                                  message.delivery_id)
 
-        task = asyncio.get_running_loop().create_task(answer())
+        task = asyncio.get_running_loop().create_task(notify())
         self._answering.add(task)
         task.add_done_callback(self._answering.discard)
 
-    async def _admitted(self, message: SlackMessage, request: Request) -> bool:
-        """Through the rate limit and the action server's health; else kept, with the
-        notice in the thread when there is one to give."""
-        admission = await self.gate.admit(request, CHANNEL, message.user, asdict(message))
-        if not admission.to_assistant and admission.notice:
-            await self.conversation.say(message, request,
-                                        partial(holding_texts.text, admission.notice))
-        return admission.to_assistant
-
-    async def _answer_kept(self, request: Any, channel: str, sender: str,
-                           payload: dict) -> None:
-        await self.conversation.answer(SlackMessage(**payload), self._on_new_message, request)
+    async def _answer_kept(self, request: Any, held: Held) -> None:
+        await self.conversation.answer(SlackMessage(**held.payload), self._on_new_message,
+                                       request, held)
 
     async def wait_for_answers(self) -> None:
         """Until the messages being answered are answered (tests, orderly stops)."""
-        while self._answering:
-            await asyncio.wait(list(self._answering))
+        while self._answering or self.gate.answering:
+            if self._answering:
+                await asyncio.wait(list(self._answering))
+            await self.gate.wait_for_kicked()
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         slack = Blueprint("slack_customers_webhook", __name__)
@@ -140,8 +161,8 @@ class SlackCustomerInput(InputChannel):
             for task in (self._retrying, self._draining):
                 if task is not None:
                     task.cancel()
-            await self.gate.close()
             await self.wait_for_answers()
+            await self.gate.close()
 
         @slack.route("/", methods=["GET"])
         async def health(_request: Request):
@@ -185,9 +206,20 @@ class SlackCustomerInput(InputChannel):
             return response.text("")
         message = customer_message(payload)
         event_id = payload.get("event_id") if isinstance(payload.get("event_id"), str) else None
-        if not await asyncio.to_thread(first_time_seen, self.app, event_id, message):
+        try:
+            first, admission = await asyncio.to_thread(self._kept, event_id, message)
+        except Exception:  # not kept: Slack (and nginx, to another server) told so
+            logger.exception("Slack event %s not kept", event_id)
+            return response.text("not kept, try again", status=503)
+        if not first:
             logger.info("Slack event %s already handled (retry %s): acknowledged only",
                         event_id, request.headers.get("X-Slack-Retry-Num", "-"))
-        elif message is not None:
-            self._answer_in_background(message, on_new_message, request)
+            # Its message may still wait (its server died mid-turn): answered here.
+            if await asyncio.to_thread(self._waiting, message):
+                self.gate.kick(request, CHANNEL, message.user)
+        elif admission is not None:
+            if admission.notice:
+                self._notify_in_background(request, message, admission.notice)
+            if admission.held_id is not None:
+                self.gate.kick(request, CHANNEL, message.user)
         return response.text("")

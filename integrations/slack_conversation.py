@@ -13,13 +13,17 @@ from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from bot import clock
 from bot.conversation.identity import Caller, identify, link_slack_user_by_email
-from bot.messaging import channel_store
+from bot.messaging import channel_store, held_messages
+from bot.messaging.held_messages import Held
 from bot.messaging.sms import not_text_reply
 from bot.messaging.slack_text import choices_offered, slack_messages
 from bot.runtime.app import ARApp
 from integrations import handoff_hook
 from integrations.outbox import Courier
+from integrations.rasa_operations import keep_failed_turns
 from integrations.rasa_tracker import conversation_language
+from integrations.resumed_turns import answer_once
+from integrations.rest_channel import DELIVERY_KEY
 from integrations.slack_api import SlackWebApi, thread_address
 from integrations.slack_events import SlackMessage
 
@@ -54,34 +58,40 @@ class SlackConversation:
 
     async def answer(self, message: SlackMessage,
                      on_new_message: Callable[[UserMessage], Awaitable[Any]],
-                     request: Any = None) -> None:
+                     request: Any = None, held: Optional[Held] = None) -> None:
+        """Answer message; held: the kept message it is, finished in the transaction
+        that queues the replies (so a server dying after it cannot answer it twice)."""
         caller = await self._recognise(message.user)
         if not message.text:  # a file shared without a word: nothing for the assistant
-            await self.say(message, request, not_text_reply, caller)
+            await self.say(message, request, not_text_reply, caller, held)
             return
-        await self._converse(message, on_new_message)
+        await self._converse(message, on_new_message, request, held)
         await self.courier.deliver(CHANNEL, thread_address(message.channel, message.thread_ts))
 
     async def say(self, message: SlackMessage, request: Any,
                   text_for: Callable[[Optional[str]], str],
-                  caller: Optional[Caller] = None) -> None:
+                  caller: Optional[Caller] = None, held: Optional[Held] = None) -> None:
         """Answer in the message's thread with our own text (not the assistant's), in the
         conversation's language, else the caller's."""
         language = (await conversation_language(request, message.user)
                     or (caller.language if caller else None))
-        await asyncio.to_thread(self._queue, message, [{"text": text_for(language)}], False)
+        await asyncio.to_thread(self._queue, message, [{"text": text_for(language)}], False,
+                                held)
         await self.courier.deliver(CHANNEL, thread_address(message.channel, message.thread_ts))
 
     async def _converse(self, message: SlackMessage,
-                        on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+                        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                        request: Any = None, held: Optional[Held] = None) -> None:
         choice = await asyncio.to_thread(in_session, self.app, channel_store.chosen, CHANNEL,
                                          message.user, message.text)
         replies = TurnReplies()
-        await on_new_message(UserMessage(
+        keep_failed_turns()  # the action server unreachable: kept and answered again
+        await answer_once(request, UserMessage(
             choice["payload"] if choice else message.text, replies, message.user,
             input_channel=CHANNEL, message_id=message.delivery_id,
-            metadata=message.metadata()))
-        await asyncio.to_thread(self._queue, message, replies.messages)
+            metadata={**message.metadata(), DELIVERY_KEY: message.delivery_id}),
+            on_new_message, held is not None and held.resumed)
+        await asyncio.to_thread(self._queue, message, replies.messages, True, held)
         await handoff_hook.customer_turn(message.user, CHANNEL, thread_address(
             message.channel, message.thread_ts), message.text)
 
@@ -104,7 +114,7 @@ class SlackConversation:
         return caller or None
 
     def _queue(self, message: SlackMessage, bot_messages: list[dict[str, Any]],
-               offer_choices: bool = True) -> None:
+               offer_choices: bool = True, held: Optional[Held] = None) -> None:
         bodies = slack_messages(bot_messages, self.app.settings.slack_max_message_chars)
         now = clock.now()
         with self.app.session() as session:
@@ -114,3 +124,5 @@ class SlackConversation:
             if offer_choices:  # a turn's choices replace those offered before
                 channel_store.offer_choices(session, CHANNEL, message.user,
                                             choices_offered(bot_messages), now)
+            if held is not None:
+                held_messages.finish(session, held.id)

@@ -2,12 +2,17 @@
 one webhook, POST /webhooks/twilio/webhook.
 
 Every request must carry a valid X-Twilio-Signature for PUBLIC_BASE_URL + its path,
-computed over the form exactly as posted (blank values and repeated names included); a
-MessageSid already seen is acknowledged and not answered again; carrier keywords (STOP,
-START, HELP and their es/fr/de/pt equivalents) are handled here and never reach the bot;
-replies are segmented for the channel, buttons become numbered choices, and everything
-sent goes through the outbox, so a failed send is retried rather than lost. Settings come
-from bot.settings; credentials.yml only registers the class.
+computed over the form exactly as posted (blank values and repeated names included). Then,
+in one transaction, the MessageSid is recorded and the message kept (bot.messaging
+.held_messages) or, for a carrier keyword (STOP, START, HELP and their es/fr/de/pt
+equivalents, handled here, never by the bot), its answer queued; Twilio gets its empty
+TwiML at once, and the turn runs after (integrations/held_turns.py), one message of a
+sender at a time, in order, on whichever server claims it. A MessageSid already seen is
+acknowledged and not answered again, but a message of it still waiting (its server died
+mid-turn) is answered by this server once its claim lapses. Replies are segmented for the
+channel, buttons become numbered choices, and everything sent goes through the outbox, so
+a failed send is retried rather than lost. Settings come from bot.settings;
+credentials.yml only registers the class.
 """
 
 from __future__ import annotations
@@ -24,23 +29,26 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
+from sqlalchemy.orm import Session
+
 from bot.conversation.identity import identify
-from bot.messaging import channel_store, holding_texts, sms
+from bot.messaging import channel_store, held_messages, holding_texts, sms
+from bot.messaging.held_messages import Held
 from bot.runtime.app import ARApp
 from bot.settings import Settings, get_settings
 from integrations import handoff_hook
 from integrations.held_turns import SenderGate
 from integrations.outbox import Courier, masked
+from integrations.rasa_operations import keep_failed_turns
 from integrations.rasa_tracker import conversation_language
+from integrations.resumed_turns import answer_once
+from integrations.rest_channel import DELIVERY_KEY
 from integrations.twilio_sender import TwilioSender, outbox_channel
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "twilio"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
-# How long a webhook waits for its replies to be handed to Twilio before answering
-# anyway (they then go on in the background); Twilio allows 15 s for the whole request.
-REPLY_WAIT_SECONDS = 8.0
 
 
 def twiml(status: int = 200) -> HTTPResponse:
@@ -120,6 +128,15 @@ class Triage(NamedTuple):
     despite_opt_out: bool = False
 
 
+class Received(NamedTuple):
+    """What the webhook's transaction did with a delivery, for what follows the answer to
+    Twilio: replies to send, the sender's kept messages to answer, a notice to give."""
+
+    send: bool = False
+    answer_kept: bool = False
+    notice: Optional[str] = None
+
+
 def reply_text(messages: Iterable[dict], language: Optional[str]) -> tuple[str, list[dict]]:
     """What Rasa said, as one text for a phone, and the buttons it offered (the last
     message's with any). Images and attachments become links."""
@@ -178,7 +195,8 @@ class TwilioMessagingInput(InputChannel):
     def gate(self) -> SenderGate:
         """Rate limits and the action server's health, before the assistant."""
         if self._gate is None:
-            self._gate = SenderGate(self.app, ("sms", "whatsapp"), self._answer_kept)
+            self._gate = SenderGate(self.app, ("sms", "whatsapp"), self._answer_kept,
+                                    self._notify)
         return self._gate
 
     @property
@@ -218,62 +236,85 @@ class TwilioMessagingInput(InputChannel):
 
     # --- sending ---------------------------------------------------------------------
 
-    async def _send_queued(self, inbound_channel: str, recipient: str) -> None:
-        task = self._in_background(self.courier.deliver(inbound_channel, recipient))
-        await asyncio.wait({task}, timeout=REPLY_WAIT_SECONDS)
+    def _deliver_in_background(self, recipient: str) -> None:
+        self._in_background(self.courier.deliver(outbox_channel(recipient), recipient))
 
-    async def _send(self, recipient: str, text: str, despite_opt_out: bool = False) -> None:
-        """Queue text, segmented for the channel, and send it. Nothing is queued for an
-        opted-out number unless despite_opt_out (the opt-out confirmation)."""
+    def _queue_text(self, session: Session, recipient: str, text: str,
+                    despite_opt_out: bool = False) -> bool:
+        """Queue text, segmented for the channel; nothing for an opted-out number unless
+        despite_opt_out (the opt-out confirmation). Whether anything was queued."""
         channel = outbox_channel(recipient)
-        with self.app.session() as session:
-            if not despite_opt_out and channel_store.is_opted_out(session, channel, recipient):
-                logger.info("%s reply to %s suppressed: opted out", channel, masked(recipient))
-                return
-            channel_store.queue_replies(session, channel, recipient,
-                                        sms.segment(text, sms.segment_chars(channel)),
-                                        self.app.now())
-        await self._send_queued(channel, recipient)
+        if not despite_opt_out and channel_store.is_opted_out(session, channel, recipient):
+            logger.info("%s reply to %s suppressed: opted out", channel, masked(recipient))
+            return False
+        channel_store.queue_replies(session, channel, recipient,
+                                    sms.segment(text, sms.segment_chars(channel)),
+                                    self.app.now())
+        return True
+
+    async def _send(self, recipient: str, text: str, despite_opt_out: bool = False,
+                    answered: Optional[int] = None) -> None:
+        """Queue text and send it; answered: the kept message this answers, finished in
+        the same transaction (so that a server dying after it cannot answer it twice)."""
+        def queue() -> bool:
+            with self.app.session() as session:
+                queued = self._queue_text(session, recipient, text, despite_opt_out)
+                if answered is not None:
+                    held_messages.finish(session, answered)
+                return queued
+
+        if await asyncio.to_thread(queue):
+            self._deliver_in_background(recipient)
 
     async def reply(self, recipient: str, messages: list[dict],
-                    language: Optional[str] = None) -> None:
-        """Send what the bot said, and remember its buttons as the numbered choices."""
+                    language: Optional[str] = None, answered: Optional[int] = None) -> None:
+        """Send what the bot said, and remember its buttons as the numbered choices;
+        answered: the kept message this answers, finished in the same transaction."""
         text, buttons = reply_text(messages, language)
-        with self.app.session() as session:
-            channel_store.offer_choices(session, outbox_channel(recipient), recipient,
-                                        buttons, self.app.now())
-        if text:
-            await self._send(recipient, text)
+
+        def queue() -> bool:
+            with self.app.session() as session:
+                channel_store.offer_choices(session, outbox_channel(recipient), recipient,
+                                            buttons, self.app.now())
+                queued = bool(text) and self._queue_text(session, recipient, text)
+                if answered is not None:
+                    held_messages.finish(session, answered)
+                return queued
+
+        if await asyncio.to_thread(queue):
+            self._deliver_in_background(recipient)
 
     # --- receiving -------------------------------------------------------------------
 
-    def _triage(self, inbound: Inbound, language: Optional[str]) -> Triage:
+    def _triage(self, session: Session, inbound: Inbound, language: Optional[str]) -> Triage:
         """Apply a carrier keyword and the opt-out state before the bot sees anything."""
         found = sms.keyword(inbound.body, language)
         kind = found.kind if found else None
         answer = (sms.keyword_reply(found, self.settings.company_name,
                                     self.settings.support_contact) if found else None)
         channel, now = inbound.channel, self.app.now()
-        with self.app.session() as session:
-            opted_out = channel_store.is_opted_out(session, channel, inbound.sender)
-            if kind == sms.OPT_OUT and not opted_out:
-                channel_store.suppress_pending(session, channel, inbound.sender)
-                channel_store.set_opt_out(session, channel, inbound.sender, True,
-                                          found.word, now)
-                return Triage(answer=answer, despite_opt_out=True)
-            if kind == sms.OPT_IN and opted_out:
-                channel_store.set_opt_out(session, channel, inbound.sender, False,
-                                          found.word, now)
-                return Triage(answer=answer)
+        opted_out = channel_store.is_opted_out(session, channel, inbound.sender)
+        if kind == sms.OPT_OUT and not opted_out:
+            channel_store.suppress_pending(session, channel, inbound.sender)
+            channel_store.set_opt_out(session, channel, inbound.sender, True,
+                                      found.word, now)
+            return Triage(answer=answer, despite_opt_out=True)
+        if kind == sms.OPT_IN and opted_out:
+            channel_store.set_opt_out(session, channel, inbound.sender, False,
+                                      found.word, now)
+            return Triage(answer=answer)
         if opted_out or kind == sms.OPT_OUT:
             return Triage()  # silence: nothing but an opt-in is answered
         if kind == sms.HELP:
             return Triage(answer=answer)
         return Triage(to_bot=True)
 
-    def _contact_language(self, sender: str) -> Optional[str]:
-        with self.app.session() as session:
-            caller = identify(session, sender, CHANNEL, self.app.now())
+    def _contact_language(self, sender: str, session: Optional[Session] = None
+                          ) -> Optional[str]:
+        if session is None:
+            with self.app.session() as own:
+                return self._contact_language(sender, own)
+        caller = identify(session, sender, CHANNEL, self.app.now())
         return caller.language if caller else None
 
     def _bot_text(self, inbound: Inbound) -> str:
@@ -283,51 +324,73 @@ class TwilioMessagingInput(InputChannel):
                                           inbound.body)
         return choice["payload"] if choice and choice.get("payload") else inbound.body
 
-    async def _turn(self, inbound: Inbound, request: Request,
-                    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    async def _turn(self, inbound: Inbound, request: Any, held: Held,
                     language: Optional[str]) -> None:
         collector = TwilioCollector()
         metadata = {"message_sid": inbound.message_sid, "channel": inbound.channel,
-                    "num_media": inbound.media_count, "message_type": inbound.message_type}
-        await on_new_message(UserMessage(self._bot_text(inbound), collector, inbound.sender,
-                                         input_channel=CHANNEL, metadata=metadata))
+                    "num_media": inbound.media_count, "message_type": inbound.message_type,
+                    DELIVERY_KEY: inbound.message_sid or None}
+        keep_failed_turns()  # the action server unreachable: kept and answered again
+        message = UserMessage(self._bot_text(inbound), collector, inbound.sender,
+                              input_channel=CHANNEL, metadata=metadata)
+        await answer_once(request, message, self._on_new_message, held.resumed)
         if any(m.get("buttons") for m in collector.messages):
             language = await conversation_language(request, inbound.sender) or language
-        await self.reply(inbound.sender, collector.messages, language)
+        await self.reply(inbound.sender, collector.messages, language, answered=held.id)
         await handoff_hook.customer_turn(inbound.sender, inbound.channel, inbound.sender,
                                          inbound.body)
 
-    async def handle(self, inbound: Inbound, request: Request,
-                     on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    def _receive(self, inbound: Inbound) -> Received:
+        """In one transaction, before Twilio gets its answer: the delivery recorded, and
+        the message kept to be answered, or a keyword's answer queued (or silence)."""
+        channel, sender = inbound.channel, inbound.sender
         with self.app.session() as session:
-            first = (not inbound.message_sid or channel_store.first_delivery(
-                session, CHANNEL, inbound.message_sid, self.app.now()))
-        if not first:
-            logger.info("Twilio retry of %s acknowledged, not answered again",
-                        inbound.message_sid)
-            return
-        language = self._contact_language(inbound.sender)
-        triage = self._triage(inbound, language)
-        if triage.answer:
-            await self._send(inbound.sender, triage.answer, triage.despite_opt_out)
-        elif triage.to_bot and not inbound.body:
-            # In the language the conversation is in, else the contact's.
-            language = await conversation_language(request, inbound.sender) or language
-            await self._send(inbound.sender, sms.not_text_reply(language))
-        elif triage.to_bot:
-            admission = await self.gate.admit(request, inbound.channel, inbound.sender,
-                                              asdict(inbound))
-            if admission.to_assistant:
-                await self._turn(inbound, request, on_new_message, language)
-            elif admission.notice:
-                language = await conversation_language(request, inbound.sender) or language
-                await self._send(inbound.sender, holding_texts.text(admission.notice, language))
+            if inbound.message_sid and not channel_store.first_delivery(
+                    session, CHANNEL, inbound.message_sid, self.app.now()):
+                logger.info("Twilio retry of %s acknowledged, not answered again",
+                            inbound.message_sid)
+                # Its message may still wait (its server died mid-turn): answered here.
+                return Received(answer_kept=held_messages.waiting(session, channel,
+                                                                  sender) > 0)
+            triage = self._triage(session, inbound,
+                                  self._contact_language(sender, session))
+            if triage.answer:
+                return Received(send=self._queue_text(session, sender, triage.answer,
+                                                      triage.despite_opt_out))
+            if not triage.to_bot:
+                return Received()
+            admission = self.gate.queue(session, channel, sender, asdict(inbound))
+            return Received(answer_kept=admission.held_id is not None,
+                            notice=admission.notice)
 
-    async def _answer_kept(self, request: Any, channel: str, sender: str,
-                           payload: dict) -> None:
-        """A message kept over the rate limit or while the assistant was down, answered."""
-        await self._turn(Inbound(**payload), request, self._on_new_message,
-                         self._contact_language(sender))
+    async def _notify(self, request: Any, channel: str, sender: str, payload: dict,
+                      notice: str) -> None:
+        """Tell the sender their messages are kept (rate limit, assistant down)."""
+        language = (await conversation_language(request, sender)
+                    or self._contact_language(sender))
+        await self._send(sender, holding_texts.text(notice, language))
+
+    async def handle(self, inbound: Inbound, request: Request) -> None:
+        """The delivery kept (or answered) first, then what follows in the background."""
+        received = await asyncio.to_thread(self._receive, inbound)
+        if received.send:
+            self._deliver_in_background(inbound.sender)
+        if received.notice:
+            self._in_background(self._notify(request, inbound.channel, inbound.sender, {},
+                                             received.notice))
+        if received.answer_kept:
+            self.gate.kick(request, inbound.channel, inbound.sender)
+
+    async def _answer_kept(self, request: Any, held: Held) -> None:
+        """A kept message answered: by the assistant, or "I can only read text"."""
+        inbound = Inbound(**held.payload)
+        language = self._contact_language(held.sender)
+        if inbound.body:
+            await self._turn(inbound, request, held, language)
+            return
+        # In the language the conversation is in, else the contact's.
+        language = await conversation_language(request, inbound.sender) or language
+        await self._send(inbound.sender, sms.not_text_reply(language), answered=held.id)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
                   ) -> Blueprint:
@@ -347,6 +410,7 @@ class TwilioMessagingInput(InputChannel):
         async def stop_retries(_app, _loop) -> None:
             for task in list(self._background):
                 task.cancel()
+            await self.gate.wait_for_kicked()
             await self.gate.close()
 
         @hook.route("/", methods=["GET"])
@@ -368,10 +432,11 @@ class TwilioMessagingInput(InputChannel):
             if not inbound.sender:
                 return response.text("missing From", status=400)
             try:
-                await self.handle(inbound, request, on_new_message)
-            except Exception:  # Twilio gets an answer; the log has what went wrong
-                logger.exception("Twilio message %s from %s not handled",
+                await self.handle(inbound, request)
+            except Exception:  # not kept: Twilio (and nginx, to another server) told so
+                logger.exception("Twilio message %s from %s not kept",
                                  inbound.message_sid, masked(inbound.sender))
+                return twiml(503)
             return twiml()
 
         return hook

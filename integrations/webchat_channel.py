@@ -28,7 +28,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.messaging import holding_texts
+from bot.messaging import held_messages, holding_texts
+from bot.messaging.held_messages import Held
 from bot.runtime.app import ARApp
 from bot.settings import Settings, get_settings
 from integrations import handoff_hook
@@ -147,9 +148,10 @@ class WebchatInput(InputChannel):
                                          incoming.text)
         return [m for m in map(bot_message, collector.messages) if m]
 
-    async def _answer_kept(self, request: Any, channel: str, sender: str,
-                           payload: dict) -> None:
-        await self._converse(Incoming(**payload), sender, self._on_new_message)
+    async def _answer_kept(self, request: Any, held: Held) -> None:
+        await self._converse(Incoming(**held.payload), held.sender, self._on_new_message)
+        with self.app.session() as session:
+            held_messages.finish(session, held.id)
 
     async def history(self, request: Request) -> HTTPResponse:
         session = self.session(request)

@@ -1,12 +1,14 @@
-"""Customer messages kept for later instead of lost: over the sender's rate limit, or
-while the assistant cannot answer (the action server down). A message of a sender with
-messages already kept waits behind them, so everything is answered in the order it came;
-a server answers one kept message per sender at a time (claimed by a conditional UPDATE,
-so two servers never answer the same one)."""
+"""Customer messages kept until answered: every SMS, WhatsApp and Slack message from the
+moment its webhook is acknowledged (`queue`), and web chat messages over the sender's rate
+limit or while the assistant cannot answer (`admit`). A message of a sender with messages
+already kept waits behind them, so everything is answered in the order it came; a server
+answers one message per sender at a time (claimed by a conditional UPDATE, so two servers
+never answer the same one), renews its claim while the turn runs, and a claim left to
+lapse by a server that died is taken over by another."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Optional
 
@@ -15,10 +17,16 @@ from sqlalchemy.orm import Session
 
 from bot.ledger.models import HeldMessage
 from bot.messaging.holding_texts import RATE_LIMITED, UNAVAILABLE
-from bot.messaging.rate_limits import RateLimit, claim_notice, take_slot
+from bot.messaging.rate_limits import (RateLimit, claim_notice, give_back_slot, take_slot,
+                                       window_full)
 
 HELD, CLAIMED = "held", "claimed"
 BEHIND = "behind"  # kept only because earlier messages of the sender are
+ADMITTED = "admitted"  # queued to be answered at once: first in line, within the limit
+# Why a sender's first message waits while nothing is being answered: nothing will move
+# until the window turns or the assistant is back ("parked"). Any other reason on the
+# first message means it is about to be answered.
+PARKED = (RATE_LIMITED, UNAVAILABLE)
 # A claim older than this was left by a server that stopped while answering: taken over.
 CLAIM_TIMEOUT = timedelta(minutes=5)
 # A kept message whose answer failed this many times is given up, so that it does not
@@ -34,6 +42,7 @@ class Admission:
     to_assistant: bool
     notice: Optional[str] = None
     dropped: bool = False
+    held_id: Optional[int] = field(default=None, compare=False)  # the row, when queued
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,9 @@ class Held:
     channel: str
     sender: str
     payload: dict[str, Any]
+    # A server claimed it before and its claim lapsed (it died mid-turn): the turn may
+    # have been handled already, so the transcript is looked at before answering again.
+    resumed: bool = False
 
 
 def _of(channel: str, sender: str):
@@ -53,11 +65,20 @@ def _waiting(session: Session, channel: str, sender: str) -> int:
         _of(channel, sender), HeldMessage.status.in_((HELD, CLAIMED)))) or 0
 
 
+def _first(session: Session, channel: str, sender: str) -> Optional[HeldMessage]:
+    """The sender's oldest message kept, the one to answer next."""
+    return session.scalars(select(HeldMessage).where(
+        _of(channel, sender), HeldMessage.status.in_((HELD, CLAIMED)))
+        .order_by(HeldMessage.id).limit(1)).first()
+
+
 def _hold(session: Session, channel: str, sender: str, payload: dict[str, Any],
-          reason: str, now: datetime) -> None:
-    session.add(HeldMessage(channel=channel, sender=sender, reason=reason, payload=payload,
-                            status=HELD, received_at=now, attempts=0))
+          reason: str, now: datetime) -> int:
+    row = HeldMessage(channel=channel, sender=sender, reason=reason, payload=payload,
+                      status=HELD, received_at=now, attempts=0)
+    session.add(row)
     session.flush()
+    return row.id
 
 
 def admit(session: Session, limit: RateLimit, channel: str, sender: str,
@@ -81,6 +102,80 @@ def admit(session: Session, limit: RateLimit, channel: str, sender: str,
     return Admission(to_assistant=False, notice=RATE_LIMITED if notify else None)
 
 
+def queue(session: Session, limit: RateLimit, channel: str, sender: str,
+          payload: dict[str, Any], now: datetime) -> Admission:
+    """Keep a message until it is answered (in the webhook's transaction, before the
+    provider is acknowledged). to_assistant: first in line and the sender within the rate
+    limit, to be claimed and answered at once (`claim_next` counts it); else it waits (the
+    rate-limit notice once per window). Whether the assistant is up is for whoever claims
+    it to find out."""
+    waiting = _waiting(session, channel, sender)
+    if waiting >= limit.max_held > 0:
+        return Admission(to_assistant=False, dropped=True)
+    if waiting:
+        return Admission(to_assistant=False,
+                         held_id=_hold(session, channel, sender, payload, BEHIND, now))
+    if not window_full(session, limit, channel, sender, now):
+        return Admission(to_assistant=True,
+                         held_id=_hold(session, channel, sender, payload, ADMITTED, now))
+    held_id = _hold(session, channel, sender, payload, RATE_LIMITED, now)
+    notify = claim_notice(session, limit, channel, sender, now)
+    return Admission(to_assistant=False, notice=RATE_LIMITED if notify else None,
+                     held_id=held_id)
+
+
+def waiting(session: Session, channel: str, sender: str) -> int:
+    """How many messages of the sender are kept, being answered or waiting."""
+    return _waiting(session, channel, sender)
+
+
+def settled(session: Session, channel: str, sender: str) -> bool:
+    """Whether nothing of the sender is being answered or about to be: no live claim, and
+    no message kept or only ones parked behind the rate limit or the assistant being
+    down. (What a test waits for after a webhook returns.)"""
+    oldest = _first(session, channel, sender)
+    if oldest is None:
+        return True
+    return oldest.status == HELD and oldest.reason in PARKED
+
+
+def park_unavailable(session: Session, channel: str, sender: str
+                     ) -> Optional[dict[str, Any]]:
+    """The sender's first waiting message cannot be answered (the assistant or something
+    it needs is down): marked so. Its payload only for the first of a stretch, whose
+    finder sends the holding notice (one per stretch, however many servers find it so);
+    else None."""
+    oldest = _first(session, channel, sender)
+    if oldest is None or oldest.status != HELD or oldest.reason == UNAVAILABLE:
+        return None
+    marked = session.execute(
+        update(HeldMessage)
+        .where(HeldMessage.id == oldest.id, HeldMessage.status == HELD,
+               HeldMessage.reason != UNAVAILABLE)
+        .values(reason=UNAVAILABLE)
+        .execution_options(synchronize_session=False))
+    return dict(oldest.payload) if marked.rowcount == 1 else None
+
+
+def rate_limit_notice(session: Session, limit: RateLimit, channel: str, sender: str,
+                      now: datetime) -> Optional[dict[str, Any]]:
+    """The sender's first waiting message is parked over the rate limit: its payload when
+    the sender is to be told (once per window, however many servers find it so); else
+    None."""
+    oldest = _first(session, channel, sender)
+    if oldest is None or oldest.status != HELD or oldest.reason != RATE_LIMITED:
+        return None
+    return dict(oldest.payload) if claim_notice(session, limit, channel, sender, now) else None
+
+
+def renew(session: Session, held_id: int, now: datetime) -> None:
+    """The claimant is still answering it: its claim starts again from now."""
+    session.execute(update(HeldMessage)
+                    .where(HeldMessage.id == held_id, HeldMessage.status == CLAIMED)
+                    .values(claimed_at=now)
+                    .execution_options(synchronize_session=False))
+
+
 def senders_waiting(session: Session, channels: Iterable[str]) -> list[tuple[str, str]]:
     """(channel, sender) with messages kept, the longest waiting first."""
     rows = session.execute(
@@ -93,26 +188,28 @@ def senders_waiting(session: Session, channels: Iterable[str]) -> list[tuple[str
 
 
 def claim_next(session: Session, limit: RateLimit, channel: str, sender: str,
-               now: datetime, assistant_up: bool) -> Optional[Held]:
+               now: datetime, assistant_up: bool,
+               claim_timeout: timedelta = CLAIM_TIMEOUT) -> Optional[Held]:
     """The sender's oldest kept message, claimed for answering now, when the assistant
-    is up, the sender is under the limit again (the message counts in it) and no other
-    server is answering one of theirs; else None."""
+    is up, the sender is under the limit again (the message counts in it) and no other server is answering one of theirs (a claim older
+    than claim_timeout is a dead server's, and taken over); else None."""
     if not assistant_up:
         return None
-    stale = now - CLAIM_TIMEOUT
+    stale = now - claim_timeout
     busy = session.scalar(select(HeldMessage.id).where(
         _of(channel, sender), HeldMessage.status == CLAIMED,
         HeldMessage.claimed_at > stale).limit(1))
     if busy is not None:
         return None
-    oldest = session.scalars(select(HeldMessage).where(
-        _of(channel, sender), HeldMessage.status.in_((HELD, CLAIMED)))
-        .order_by(HeldMessage.id).limit(1)).first()
+    oldest = _first(session, channel, sender)
     if oldest is None:
         return None
+    resumed = oldest.claimed_at is not None
     savepoint = session.begin_nested()
     if not take_slot(session, limit, channel, sender, now):
         savepoint.rollback()
+        if oldest.status == HELD and oldest.reason not in PARKED:
+            oldest.reason = RATE_LIMITED  # parked until the window turns
         return None
     claimed = session.execute(
         update(HeldMessage)
@@ -125,22 +222,31 @@ def claim_next(session: Session, limit: RateLimit, channel: str, sender: str,
         savepoint.rollback()
         return None
     savepoint.commit()
-    return Held(oldest.id, channel, sender, dict(oldest.payload))
+    return Held(oldest.id, channel, sender, dict(oldest.payload), resumed)
 
 
 def finish(session: Session, held_id: int) -> None:
-    """The kept message has been answered: it is gone from the queue (the transcript
-    has it)."""
-    session.execute(delete(HeldMessage).where(HeldMessage.id == held_id)
+    """The kept message its claimant has answered: gone from the queue (the transcript
+    has it). Only while claimed: SQLite gives a deleted row's id to the next one kept."""
+    session.execute(delete(HeldMessage).where(HeldMessage.id == held_id,
+                                              HeldMessage.status == CLAIMED)
                     .execution_options(synchronize_session=False))
 
 
-def release(session: Session, held_id: int) -> bool:
+def release(session: Session, held_id: int, counted: bool = True,
+            limit: Optional[RateLimit] = None, now: Optional[datetime] = None) -> bool:
     """Answering it failed: back in the queue, first in line for the next round; False
-    when it has failed MAX_ANSWER_ATTEMPTS times and is given up (gone from the queue)."""
+    when it has failed MAX_ANSWER_ATTEMPTS times and is given up (gone from the queue).
+    Not counted (a dependency was down, not the message at fault): kept however long, and
+    given back its place in the sender's rate limit (limit, now)."""
     row = session.get(HeldMessage, held_id)
     if row is None:
         return False
+    if not counted:
+        row.status, row.claimed_at = HELD, None
+        if limit is not None and now is not None:
+            give_back_slot(session, limit, row.channel, row.sender, now)
+        return True
     row.attempts += 1
     if row.attempts >= MAX_ANSWER_ATTEMPTS:
         session.delete(row)

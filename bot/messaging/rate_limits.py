@@ -62,6 +62,31 @@ def take_slot(session: Session, limit: RateLimit, channel: str, sender: str,
     return result.rowcount == 1
 
 
+def give_back_slot(session: Session, limit: RateLimit, channel: str, sender: str,
+                   now: datetime) -> None:
+    """Uncount a message taken this window that was not answered after all (it is kept
+    and counted again when it is)."""
+    if limit.messages <= 0:
+        return
+    session.execute(
+        update(SenderRate)
+        .where(_this_sender(channel, sender),
+               SenderRate.window_number == window_number(limit, now), SenderRate.count > 0)
+        .values(count=SenderRate.count - 1)
+        .execution_options(synchronize_session=False))
+
+
+def window_full(session: Session, limit: RateLimit, channel: str, sender: str,
+                now: datetime) -> bool:
+    """Whether the sender has no slot left in the current window (nothing counted)."""
+    if limit.messages <= 0:
+        return False
+    row = session.execute(select(SenderRate.window_number, SenderRate.count).where(
+        _this_sender(channel, sender))).first()
+    return (row is not None and row.window_number == window_number(limit, now)
+            and row.count >= limit.messages)
+
+
 def claim_notice(session: Session, limit: RateLimit, channel: str, sender: str,
                  now: datetime) -> bool:
     """True once per window: whoever gets True tells the sender they are over the limit."""

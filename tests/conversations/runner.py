@@ -37,6 +37,8 @@ from bot.ledger.schema import migrate
 from bot.runtime.app import ARApp
 from bot.runtime.runner import start_servers, stop_servers
 from bot.settings import load_settings
+from integrations.twilio_sender import outbox_channel
+from tests.answered import wait_until_answered
 from tests.fakes.ports import free_port
 from tests.fakes.twilio_api import FakeTwilioAPI
 
@@ -203,6 +205,8 @@ class TwilioPhone:
         with urllib.request.urlopen(request, timeout=120) as response:
             if response.status != 200:
                 raise RuntimeError(f"webhook answered {response.status}")
+        # Acknowledged at once; the turn runs after.
+        wait_until_answered(self.servers.app, outbox_channel(self.sender), self.sender)
         expected = _words(" ".join(self.servers.bot_texts_since_last_user(self.sender)))
         received: list = []
 

@@ -27,6 +27,7 @@ from bot.conversation import formatting
 from bot.ledger.figures import account_summary, open_amount
 from bot.ledger.models import Customer
 from bot.runtime.app import ARApp
+from tests.answered import wait_until_answered
 from tests.conftest import BUSINESS_DATE
 from tests.console_server import USERS, running_console  # noqa: F401  (the fixture)
 from tests.fakes.slack_api import FakeSlackAPI
@@ -150,7 +151,7 @@ def test_twilio_unsigned_or_forged_is_refused(assistant, body, content_type, sig
 @FEW
 @given(text=nasty_text, extra=st.dictionaries(
     st.text("ABCXYZ", min_size=1, max_size=5), st.text(max_size=20), max_size=3))
-def test_twilio_signed_messages_are_answered_with_janes_data_only(assistant, outside,
+def test_twilio_signed_messages_are_answered_with_janes_data_only(assistant, outside, ledger,
                                                                  others_data, text, extra):
     fields = {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": ACCOUNT_SID,
               "From": JANE, "To": SMS_NUMBER, "Body": text, "NumMedia": "0", **extra}
@@ -161,12 +162,13 @@ def test_twilio_signed_messages_are_answered_with_janes_data_only(assistant, out
     clean(reply, {200, 413})
     if reply.status_code == 200:
         assert "<Response/>" in reply.text
-    time.sleep(0.3)  # replies go out in the background; what came so far is checked
+    wait_until_answered(ledger, "sms", JANE)  # acknowledged first, answered after
     sent = " ".join(m.body for m in outside["twilio"].sent_to(JANE)[before:])
     assert not leaks(sent, "ACME-001", others_data, text)
 
 
-def test_twilio_replayed_and_reordered_deliveries_are_answered_once_each(assistant, outside):
+def test_twilio_replayed_and_reordered_deliveries_are_answered_once_each(assistant, outside,
+                                                                         ledger):
     # Bob, not Jane: the fuzz above may have texted STOP (in some form) for her.
     sids = ["SM" + uuid.uuid4().hex for _ in range(3)]
     texts = ["what's our balance", "is INV-2026-0101 paid", "thanks"]
@@ -178,6 +180,7 @@ def test_twilio_replayed_and_reordered_deliveries_are_answered_once_each(assista
                      "application/x-www-form-urlencoded",
                      {"X-Twilio-Signature": twilio_signature(fields)})
         clean(reply, {200})
+    wait_until_answered(ledger, "sms", BOB)  # acknowledged first, answered after
     conversation = urllib.parse.quote(BOB, safe="+")
     events = requests.get(url(assistant, f"/conversations/{conversation}/tracker"),
                           params={"token": assistant.rasa_auth_token}, timeout=30).json()

@@ -19,6 +19,8 @@ from twilio.request_validator import RequestValidator
 
 from bot.messaging import channel_store
 from bot.runtime.app import ARApp
+from integrations.twilio_sender import outbox_channel
+from tests.answered import wait_until_answered
 from tests.fakes.twilio_api import FakeTwilioAPI
 from tests.integration.figures import open_total
 
@@ -60,10 +62,21 @@ class Phone:
     def __init__(self, settings, api: FakeTwilioAPI, number: str):
         self.settings, self.api, self.number = settings, api, number
         self._read = 0
+        self._ledger: Optional[ARApp] = None
 
-    def post(self, fields, signature: Optional[str] = "sign") -> Reply:
+    def wait_until_answered(self, sender: Optional[str] = None) -> None:
+        """Until what sender (this phone) texted is answered and its replies tried: the
+        webhook acknowledges first, the turn runs after."""
+        if self._ledger is None:
+            self._ledger = ARApp(self.settings)
+        sender = sender or self.number
+        wait_until_answered(self._ledger, outbox_channel(sender), sender)
+
+    def post(self, fields, signature: Optional[str] = "sign", wait: bool = True,
+             timeout: float = 60) -> Reply:
         """Post fields (a dict, or (name, value) pairs in the order Twilio sends them),
-        signed as Twilio signs them unless told otherwise."""
+        signed as Twilio signs them unless told otherwise; once acknowledged, wait until
+        the message is answered (unless not to wait)."""
         if signature == "sign":
             signature = twilio_signature(fields)
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -73,11 +86,15 @@ class Phone:
             f"http://127.0.0.1:{self.settings.rasa_port}{WEBHOOK_PATH}",
             urllib.parse.urlencode(fields).encode(), headers)
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return Reply(response.status, response.read().decode(),
-                             response.headers.get("Content-Type", ""))
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                reply = Reply(response.status, response.read().decode(),
+                              response.headers.get("Content-Type", ""))
         except urllib.error.HTTPError as error:
             return Reply(error.code, error.read().decode(), error.headers.get("Content-Type", ""))
+        sender = dict(fields if isinstance(fields, dict) else list(fields)).get("From")
+        if wait and reply.status == 200 and sender:
+            self.wait_until_answered(sender.strip())
+        return reply
 
     def fields(self, body: Optional[str], sid: Optional[str] = None) -> dict[str, str]:
         sid = sid or "SM" + uuid.uuid4().hex
@@ -88,6 +105,7 @@ class Phone:
         return fields
 
     def texts(self, body: Optional[str], sid: Optional[str] = None) -> Reply:
+        """Text body (signed, as Twilio posts it) and wait until it is answered."""
         reply = self.post(self.fields(body, sid))
         assert reply.status == 200, reply.body
         assert reply.content_type.startswith("text/xml") and "<Response/>" in reply.body

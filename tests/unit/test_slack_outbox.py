@@ -5,6 +5,7 @@ the real slack_sdk client and a fake Slack."""
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 
 import pytest
 
@@ -69,3 +70,19 @@ def test_a_wrong_token_is_a_failure_kept_for_retry_not_a_crash(tmp_path, demo_db
     with app.session() as session:
         [pending] = channel_store.pending_for(session, "slack", PLACE)
     assert pending.body == "first" and pending.attempts == 1
+
+
+def test_a_worker_forked_after_the_courier_was_made_never_sends_what_another_claimed(
+        tmp_path, demo_db, slack):
+    # Sanic forks its workers (RASA_WORKERS=2) after the channels and their couriers exist.
+    app, courier = ledger_and_courier(tmp_path, slack)
+    queue(app, "Acme Corporation has $16,225.50 open.")
+    with app.session() as session:
+        [row] = channel_store.pending_for(session, "slack", PLACE)
+        # this worker has claimed it and is sending it
+        assert channel_store.claim(session, row.id, courier.worker, clock.now())
+    other_worker = multiprocessing.get_context("fork").Process(
+        target=lambda: asyncio.run(courier.deliver("slack", PLACE)))
+    other_worker.start()
+    other_worker.join(30)
+    assert other_worker.exitcode == 0 and slack.posts() == []
