@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -104,3 +104,22 @@ class ARTrackerStore(SQLTrackerStore):
         while len(self._sessions) > CONVERSATIONS_KEPT:
             self._sessions.popitem(last=False)
         return cached.decoded()
+
+
+def fail_turns_when_the_store_fails() -> None:
+    """A tracker store that cannot be read or written fails the turn (the channel keeps
+    the message and answers it once the database is back) instead of Rasa's fallback:
+    a new, empty conversation in memory, answered as a stranger and never stored."""
+
+    async def retrieve(self, sender_id):
+        return await self._tracker_store.retrieve(sender_id)
+
+    async def retrieve_full_tracker(self, sender_id):
+        return await self._tracker_store.retrieve_full_tracker(sender_id)
+
+    async def save(self, tracker):
+        await self._tracker_store.save(tracker)
+
+    FailSafeTrackerStore.retrieve = retrieve
+    FailSafeTrackerStore.retrieve_full_tracker = retrieve_full_tracker
+    FailSafeTrackerStore.save = save

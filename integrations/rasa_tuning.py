@@ -142,7 +142,8 @@ def install() -> None:
 
     def engine_kwargs(url):
         if make_url(url).get_backend_name() != "sqlite":
-            return rasa_engine_kwargs(url)
+            # A connection the database dropped (a restart) is replaced, not used.
+            return {**rasa_engine_kwargs(url), "pool_pre_ping": True}
         return {"poolclass": QueuePool, "connect_args": {"check_same_thread": False}}
 
     tracker_store.create_engine_kwargs = engine_kwargs

@@ -22,6 +22,7 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import Any, Awaitable, Callable, Iterable, Iterator, NamedTuple, Optional
 from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape as xml_escape
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -32,6 +33,7 @@ from twilio.request_validator import RequestValidator
 from sqlalchemy.orm import Session
 
 from bot.conversation.identity import identify
+from bot.conversation.language_detection import langdetect_language
 from bot.messaging import channel_store, held_messages, holding_texts, sms
 from bot.messaging.held_messages import Held
 from bot.runtime.app import ARApp
@@ -43,6 +45,7 @@ from integrations.rasa_operations import keep_failed_turns
 from integrations.rasa_tracker import conversation_language
 from integrations.resumed_turns import answer_once
 from integrations.rest_channel import DELIVERY_KEY
+from integrations.spooled_receipts import DATABASE_DOWN, SpooledReceipts
 from integrations.twilio_sender import TwilioSender, outbox_channel
 
 logger = logging.getLogger(__name__)
@@ -51,8 +54,12 @@ CHANNEL = "twilio"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
-def twiml(status: int = 200) -> HTTPResponse:
-    return response.text(EMPTY_TWIML, status=status, content_type="text/xml")
+def twiml(status: int = 200, message: Optional[str] = None) -> HTTPResponse:
+    """Twilio's answer: empty, or one message Twilio sends back as the reply."""
+    body = EMPTY_TWIML if message is None else (
+        '<?xml version="1.0" encoding="UTF-8"?><Response><Message>'
+        f"{xml_escape(message)}</Message></Response>")
+    return response.text(body, status=status, content_type="text/xml")
 
 
 class PostedForm:
@@ -190,6 +197,7 @@ class TwilioMessagingInput(InputChannel):
         self._background: set[asyncio.Task] = set()
         self._on_new_message: Optional[Callable[[UserMessage], Awaitable[Any]]] = None
         self._gate: Optional[SenderGate] = None
+        self._spooled: Optional[SpooledReceipts] = None
 
     @property
     def gate(self) -> SenderGate:
@@ -370,9 +378,35 @@ class TwilioMessagingInput(InputChannel):
                     or self._contact_language(sender))
         await self._send(sender, holding_texts.text(notice, language))
 
+    @property
+    def kept_on_disk(self) -> SpooledReceipts:
+        """Messages that came while the database was down."""
+        if self._spooled is None:
+            self._spooled = SpooledReceipts(
+                self.app, CHANNEL, lambda payload: self._receive(Inbound(**payload)),
+                lambda request, payload, received: self._after_receive(
+                    Inbound(**payload), received, request))
+        return self._spooled
+
+    def _database_down(self, inbound: Inbound) -> HTTPResponse:
+        """Kept on disk; Twilio's answer tells the customer so (nothing can be queued
+        to send), in the language the message seems written in, unless it opts out."""
+        self.kept_on_disk.keep(asdict(inbound))
+        logger.warning("Twilio message %s from %s kept on disk: the database is down",
+                       inbound.message_sid, masked(inbound.sender))
+        found = sms.keyword(inbound.body, None)
+        if found is not None and found.kind == sms.OPT_OUT:
+            return twiml()  # recorded once the database is back; no text to an opt-out
+        language = langdetect_language(inbound.body) if inbound.body else None
+        return twiml(message=holding_texts.text(holding_texts.UNAVAILABLE, language))
+
     async def handle(self, inbound: Inbound, request: Request) -> None:
         """The delivery kept (or answered) first, then what follows in the background."""
         received = await asyncio.to_thread(self._receive, inbound)
+        await self._after_receive(inbound, received, request)
+
+    async def _after_receive(self, inbound: Inbound, received: Received,
+                             request: Any) -> None:
         if received.send:
             self._deliver_in_background(inbound.sender)
         if received.notice:
@@ -402,6 +436,8 @@ class TwilioMessagingInput(InputChannel):
             if self.configured:
                 self._in_background(self.courier.run(self.settings.outbox_poll_seconds))
                 self._in_background(self.gate.run(_app, self.settings.outbox_poll_seconds))
+                self._in_background(self.kept_on_disk.run(_app,
+                                                          self.settings.outbox_poll_seconds))
             else:
                 logger.warning("Twilio is not configured (TWILIO_ACCOUNT_SID, "
                                "TWILIO_AUTH_TOKEN): its webhook refuses every request")
@@ -433,6 +469,8 @@ class TwilioMessagingInput(InputChannel):
                 return response.text("missing From", status=400)
             try:
                 await self.handle(inbound, request)
+            except DATABASE_DOWN:
+                return await asyncio.to_thread(self._database_down, inbound)
             except Exception:  # not kept: Twilio (and nginx, to another server) told so
                 logger.exception("Twilio message %s from %s not kept",
                                  inbound.message_sid, masked(inbound.sender))
