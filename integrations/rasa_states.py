@@ -7,19 +7,21 @@ conversation, where its last replay ended, and replays only the events after it;
 applied events differ from what it replayed (an undo, a rewound form, another session) it
 replays from the start, as Rasa does. A tracker's applied events (its events without the
 undone ones, a walk over the whole session) are kept until an event is added, instead of
-walked again for each of the dozen times a turn asks. Both are what Rasa's own code works
-out (tests/unit/test_rasa_states.py compares them on every prefix of the training
-stories)."""
+walked again for each of the dozen times a turn asks; and the copy Rasa makes of the
+tracker before every action run takes the tracker's state instead of replaying the whole
+session into a new one. All are what Rasa's own code works out
+(tests/unit/test_rasa_states.py compares them on every prefix of the training stories)."""
 
 from __future__ import annotations
 
 import json
+import copy as copying
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 CONVERSATIONS_KEPT = 2000
@@ -127,10 +129,48 @@ def _keep_applied_events(rasa_applied_events=DialogueStateTracker.applied_events
     return applied_events
 
 
+def _latest(events, kind) -> Any:
+    """The last event of a kind, looking back from the end."""
+    return next((event for event in reversed(events) if isinstance(event, kind)), None)
+
+
+def _copy_without_replay(rasa_copy=DialogueStateTracker.copy):
+    def copy(tracker):
+        """What replaying the tracker's events into a new one gives (Rasa's copy), when
+        its latest message and bot utterance are its last ones (no undo since) and it
+        keeps its whole history; else Rasa's copy."""
+        events = tracker.events
+        latest_message = _latest(events, UserUttered)
+        latest_bot = _latest(events, BotUttered)
+        if type(tracker) is not DialogueStateTracker or tracker._max_event_history or \
+                (latest_message is not None and tracker.latest_message is not latest_message) \
+                or (latest_bot is not None and tracker.latest_bot_utterance is not latest_bot):
+            return rasa_copy(tracker)
+        duplicate = tracker.init_copy()
+        duplicate.events = duplicate._create_events(list(events))
+        duplicate.slots = {name: copying.copy(slot) for name, slot in tracker.slots.items()}
+        duplicate._paused = tracker._paused
+        duplicate.followup_action = tracker.followup_action
+        duplicate.latest_action = dict(tracker.latest_action) \
+            if tracker.latest_action is not None else None
+        if latest_message is not None:
+            duplicate.latest_message = latest_message
+        if latest_bot is not None:
+            duplicate.latest_bot_utterance = latest_bot
+        duplicate.active_loop = replace(tracker.active_loop) if tracker.active_loop else None
+        kept = tracker.__dict__.get("_applied_events_kept")
+        if kept is not None:
+            duplicate.__dict__["_applied_events_kept"] = kept
+        return duplicate
+
+    return copy
+
+
 def install() -> StatesOfConversations:
-    """Every tracker keeps its applied events; every Domain works out tracker states
-    through one StatesOfConversations."""
+    """Every tracker keeps its applied events and is copied without a replay; every
+    Domain works out tracker states through one StatesOfConversations."""
     DialogueStateTracker.applied_events = _keep_applied_events()
+    DialogueStateTracker.copy = _copy_without_replay()
     kept = StatesOfConversations()
 
     def states_for_tracker_history(domain, tracker, omit_unset_slots=False,

@@ -9,13 +9,14 @@ from __future__ import annotations
 import pytest
 from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, UserUttered, UserUtteranceReverted
+from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered, UserUtteranceReverted
 from rasa.shared.core.generator import TrainingDataGenerator
-from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.shared.importers.importer import TrainingDataImporter
 
 from bot.settings import PROJECT_ROOT
-from integrations.rasa_states import StatesOfConversations, _keep_applied_events
+from integrations.rasa_states import (StatesOfConversations, _copy_without_replay,
+                                      _keep_applied_events)
 
 RASA_STATES = Domain.states_for_tracker_history
 
@@ -102,3 +103,26 @@ def test_applied_events_are_kept_until_the_tracker_changes(stories):
             assert kept(tracker) == rasa(tracker)
         tracker.update(UserUtteranceReverted())
         assert kept(tracker) == rasa(tracker)
+
+
+def what_a_tracker_is(tracker, domain) -> dict:
+    return {"state": tracker.current_state(EventVerbosity.ALL),
+            "events": list(tracker.events), "past": RASA_STATES(domain, tracker),
+            "slots": {n: (s.value, s.has_been_set) for n, s in tracker.slots.items()},
+            "paused": tracker.is_paused(), "followup": tracker.followup_action,
+            "loop": tracker.active_loop, "latest": (tracker.latest_message,
+                                                    tracker.latest_bot_utterance)}
+
+
+def test_a_copy_without_replay_is_what_rasas_replay_makes(stories):
+    domain, trackers = stories
+    quick_copy, rasa_copy = _copy_without_replay(), DialogueStateTracker.copy
+    undone = trackers[0] + [UserUtteranceReverted()]
+    for events in sorted(trackers, key=len)[-30:] + [undone]:
+        tracker = DialogueStateTracker("s", domain.slots)
+        for event in events:
+            tracker.update(event, domain)
+            ours, rasas = quick_copy(tracker), rasa_copy(tracker)
+            assert what_a_tracker_is(ours, domain) == what_a_tracker_is(rasas, domain)
+            ours.update(SlotSet(domain.slots[0].name, "changed in the copy"))
+            assert what_a_tracker_is(tracker, domain) == what_a_tracker_is(rasas, domain)

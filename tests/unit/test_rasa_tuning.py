@@ -45,6 +45,7 @@ def tuned(monkeypatch):
     monkeypatch.setattr(Domain, "states_for_tracker_history", Domain.states_for_tracker_history)
     monkeypatch.setattr(DialogueStateTracker, "applied_events",
                         DialogueStateTracker.applied_events)
+    monkeypatch.setattr(DialogueStateTracker, "copy", DialogueStateTracker.copy)
     rasa_tuning.install()
     yield RemoteAction("action_tell_balance", None)
     event.remove(Engine, "connect", rasa_tuning.tune_sqlite_connections)
