@@ -40,9 +40,8 @@ class _Replay:
 
 
 class StatesOfConversations:
-    def __init__(self, domain_states=Domain.states_for_tracker_history):
+    def __init__(self):
         self._replays: OrderedDict[tuple, _Replay] = OrderedDict()
-        self.rasa_states = domain_states
         self.resumed = self.restarted = 0
 
     def states(self, domain: Domain, tracker: Any, omit_unset_slots: bool = False,

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from unittest import mock
 
 import pytest
 
@@ -21,13 +20,11 @@ from bot.messaging import holding_texts
 from bot.runtime.app import ARApp
 from bot.runtime.runner import server_environment
 from bot.settings import PROJECT_ROOT
-from tests.fakes.slack_api import FakeSlackAPI
-from tests.fakes.twilio_api import FakeTwilioAPI
 from tests.fakes.waiting import until
 from tests.integration.figures import open_total
-from tests.integration.providers import provider_settings
-from tests.integration.test_slack_channel import TOKEN, SlackChannel
-from tests.integration.test_twilio_channel import ACCOUNT_SID, AUTH_TOKEN, Phone
+from tests.integration.providers import faked_providers
+from tests.integration.test_slack_channel import SlackChannel
+from tests.integration.test_twilio_channel import Phone
 from tests.integration.test_documents import phone as documents_phone
 from tests.integration.test_documents import ProxiedWebVisitor as WebVisitor  # PUBLIC_BASE_URL is https
 
@@ -42,11 +39,9 @@ ANSWERED_WITHIN = 90  # seconds: a kept message waits for the next window or the
 
 @pytest.fixture(scope="module", autouse=True)
 def outside():
-    with FakeTwilioAPI(ACCOUNT_SID, AUTH_TOKEN) as twilio, FakeSlackAPI(TOKEN) as slack:
-        env = provider_settings(twilio, slack, RATE_LIMIT_MESSAGES=str(LIMIT),
-                                RATE_LIMIT_WINDOW_SECONDS=str(WINDOW))
-        with mock.patch.dict(os.environ, env):
-            yield {"twilio": twilio, "slack": slack}
+    with faked_providers(RATE_LIMIT_MESSAGES=str(LIMIT),
+                         RATE_LIMIT_WINDOW_SECONDS=str(WINDOW)) as apis:
+        yield apis
 
 
 @pytest.fixture(scope="module")

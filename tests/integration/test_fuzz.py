@@ -16,7 +16,6 @@ import re
 import time
 import urllib.parse
 import uuid
-from unittest import mock
 
 import pytest
 import requests
@@ -30,13 +29,11 @@ from bot.runtime.app import ARApp
 from tests.answered import wait_until_answered
 from tests.conftest import BUSINESS_DATE
 from tests.console_server import USERS, running_console  # noqa: F401  (the fixture)
-from tests.fakes.slack_api import FakeSlackAPI
-from tests.fakes.twilio_api import FakeTwilioAPI
 from tests.fakes.waiting import until
-from tests.integration.providers import provider_settings
-from tests.integration.test_slack_channel import SECRET, TOKEN
-from tests.integration.test_twilio_channel import (ACCOUNT_SID, AUTH_TOKEN, SMS_NUMBER,
-                                                   WEBHOOK_PATH, twilio_signature)
+from tests.integration.providers import faked_providers
+from tests.integration.test_slack_channel import SECRET
+from tests.integration.test_twilio_channel import (ACCOUNT_SID, SMS_NUMBER, WEBHOOK_PATH,
+                                                   twilio_signature)
 
 pytestmark = pytest.mark.servers
 
@@ -86,11 +83,8 @@ content_types = st.sampled_from([
 
 @pytest.fixture(scope="module", autouse=True)
 def outside():
-    with FakeTwilioAPI(ACCOUNT_SID, AUTH_TOKEN) as twilio, FakeSlackAPI(TOKEN) as slack:
-        env = provider_settings(twilio, slack, SLACK_HANDOFF_CHANNEL=AR_CHANNEL,
-                                RATE_LIMIT_MESSAGES="0")
-        with mock.patch.dict(os.environ, env):
-            yield {"twilio": twilio, "slack": slack}
+    with faked_providers(SLACK_HANDOFF_CHANNEL=AR_CHANNEL, RATE_LIMIT_MESSAGES="0") as apis:
+        yield apis
 
 
 @pytest.fixture(scope="module")

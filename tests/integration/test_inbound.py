@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import time
-from unittest import mock
 
 import pytest
 from sqlalchemy import select
@@ -26,14 +25,11 @@ from bot.runtime.app import ARApp
 from bot.runtime.runner import READY_PATH, metrics_dir, server_environment, wait_until_up
 from bot.settings import PROJECT_ROOT
 from integrations.sqlite_lock_store import SQLiteLockStore
-from tests.fakes.slack_api import FakeSlackAPI
-from tests.fakes.twilio_api import FakeTwilioAPI
 from tests.fakes.waiting import until
 from tests.integration.figures import open_total
-from tests.integration.providers import provider_settings
+from tests.integration.providers import faked_providers
 from tests.integration.test_faults import ActionServer, phone, received_until, user_texts
-from tests.integration.test_slack_channel import TOKEN, SlackChannel
-from tests.integration.test_twilio_channel import ACCOUNT_SID, AUTH_TOKEN
+from tests.integration.test_slack_channel import SlackChannel
 
 pytestmark = pytest.mark.servers
 
@@ -49,11 +45,9 @@ LOCK_LIFETIME_SECONDS = 10
 
 @pytest.fixture(scope="module", autouse=True)
 def outside():
-    with FakeTwilioAPI(ACCOUNT_SID, AUTH_TOKEN) as twilio, FakeSlackAPI(TOKEN) as slack:
-        env = provider_settings(twilio, slack, INBOUND_CLAIM_SECONDS=str(CLAIM_SECONDS),
-                                TICKET_LOCK_LIFETIME=str(LOCK_LIFETIME_SECONDS))
-        with mock.patch.dict(os.environ, env):
-            yield {"twilio": twilio, "slack": slack}
+    with faked_providers(INBOUND_CLAIM_SECONDS=str(CLAIM_SECONDS),
+                         TICKET_LOCK_LIFETIME=str(LOCK_LIFETIME_SECONDS)) as apis:
+        yield apis
 
 
 @pytest.fixture(scope="module")

@@ -52,7 +52,7 @@ def grown(events, domain, kept, sender="+14155550101"):
 
 def test_every_prefix_of_every_story_and_rule_gets_rasas_states(stories):
     domain, trackers = stories
-    kept = StatesOfConversations(RASA_STATES)
+    kept = StatesOfConversations()
     compared = 0
     for number, events in enumerate(trackers):
         for rasa, ours in grown(events, domain, kept, sender=f"story-{number}"):
@@ -70,7 +70,7 @@ def test_a_long_conversation_with_rewinds_gets_rasas_states_and_is_resumed(stori
     for at in (len(long) // 3, 2 * len(long) // 3):
         last_user = max(i for i, e in enumerate(long[:at]) if isinstance(e, UserUttered))
         long.insert(last_user + 2, UserUtteranceReverted())
-    kept = StatesOfConversations(RASA_STATES)
+    kept = StatesOfConversations()
     for rasa, ours in grown(long, domain, kept):
         assert ours == rasa
     assert kept.resumed > 3 * kept.restarted
@@ -79,7 +79,7 @@ def test_a_long_conversation_with_rewinds_gets_rasas_states_and_is_resumed(stori
 def test_what_a_policy_changes_in_the_last_state_never_reaches_the_next_prediction(stories):
     domain, trackers = stories
     events = max(trackers, key=len)
-    kept = StatesOfConversations(RASA_STATES)
+    kept = StatesOfConversations()
     for end in range(2, len(events) + 1):
         tracker = DialogueStateTracker.from_events("s", events[:end], domain.slots)
         for omit, ignore, rule_only in options(domain):
