@@ -1,7 +1,7 @@
 """Balance: open and overdue totals, aging, oldest overdue invoice."""
 
 from actions.base import CallerAction, ar_app
-from bot.ledger.figures import account_summary, open_amount
+from bot.ledger.figures import account_summary
 from bot.ledger.models import Customer
 
 
@@ -27,7 +27,7 @@ class ActionTellBalance(CallerAction):
         if summary.oldest_overdue is not None:
             oldest = turn.fragment("utter_balance_oldest",
                                    invoice_number=summary.oldest_overdue.invoice_number,
-                                   open_amount=fmt(open_amount(summary.oldest_overdue)),
+                                   open_amount=fmt(summary.oldest_overdue.open_amount),
                                    due_date=turn.day(summary.oldest_overdue.due_date))
         aging = summary.aging
         turn.say("utter_balance", customer_name=caller.customer_name,

@@ -158,7 +158,7 @@ def statement(customer: Customer, today: date, language: str,
               period: Optional[tuple[date, date]] = None) -> Statement:
     summary = account_summary(customer, today)
     items = tuple(OpenItem(i.invoice_number, i.issue_date, i.due_date, i.amount,
-                           open_amount(i), max((today - i.due_date).days, 0),
+                           i.open_amount, max((today - i.due_date).days, 0),
                            aging_bucket(i.due_date, today))
                   for i in summary.open_invoices)
     return Statement(

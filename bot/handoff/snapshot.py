@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.conversation.formatting import day, money
 from bot.conversation.identity import Caller
 from bot.handoff import transcript
-from bot.ledger.figures import AGING_BUCKETS, account_summary, open_amount
+from bot.ledger.figures import AGING_BUCKETS, account_summary
 from bot.ledger.models import Contact, Customer, Dispute, PaymentPlan, PromiseToPay
 
 RECENT_MESSAGES = 12
@@ -46,7 +46,7 @@ def _account(customer: Customer, today: date) -> dict[str, Any]:
         "aging": {bucket: money(summary.aging[bucket], cur) for bucket in AGING_BUCKETS},
         "open_invoice_count": summary.open_invoice_count,
         "oldest_overdue": (f"{oldest.invoice_number}, due {day(oldest.due_date)}, "
-                           f"{money(open_amount(oldest), cur)} open") if oldest else None,
+                           f"{money(oldest.open_amount, cur)} open") if oldest else None,
     }
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Optional
 
-from bot.ledger.models import Customer, Invoice, Payment
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
+
+from bot.ledger.models import CreditNote, Customer, Invoice, Payment, PaymentApplication
 
 ZERO = Decimal("0")
 
@@ -35,13 +39,21 @@ def credited_amount(invoice: Invoice) -> Decimal:
     return sum((c.amount for c in invoice.credit_notes), ZERO)
 
 
+def _left_open(amount: Decimal, paid: Decimal, credited: Decimal) -> Decimal:
+    return max(amount - paid - credited, ZERO)
+
+
+def _put_beyond(amount: Decimal, paid: Decimal, credited: Decimal) -> Decimal:
+    return max(paid + credited - amount, ZERO)
+
+
 def open_amount(invoice: Invoice) -> Decimal:
-    return max(invoice.amount - paid_amount(invoice) - credited_amount(invoice), ZERO)
+    return _left_open(invoice.amount, paid_amount(invoice), credited_amount(invoice))
 
 
 def overpaid_amount(invoice: Invoice) -> Decimal:
     """What payments and credits put on an invoice beyond its amount: the customer's money."""
-    return max(paid_amount(invoice) + credited_amount(invoice) - invoice.amount, ZERO)
+    return _put_beyond(invoice.amount, paid_amount(invoice), credited_amount(invoice))
 
 
 def open_disputes(invoice: Invoice):
@@ -75,6 +87,17 @@ def unapplied_payment_amount(payment: Payment) -> Decimal:
     return max(payment.amount - sum((a.applied_amount for a in payment.applications), ZERO), ZERO)
 
 
+@dataclass(frozen=True)
+class OpenInvoice:
+    """An invoice still open, as an account's figures see it."""
+    id: int
+    invoice_number: str
+    issue_date: date
+    due_date: date
+    amount: Decimal
+    open_amount: Decimal
+
+
 @dataclass
 class AccountSummary:
     currency: str
@@ -83,30 +106,63 @@ class AccountSummary:
     unapplied_credits: Decimal
     aging: dict[str, Decimal]
     open_invoice_count: int
-    oldest_overdue: Optional[Invoice] = None
-    open_invoices: list[Invoice] = field(default_factory=list)
+    oldest_overdue: Optional[OpenInvoice] = None
+    open_invoices: list[OpenInvoice] = field(default_factory=list)
 
     @property
     def net_balance(self) -> Decimal:
         return self.open_total - self.unapplied_credits
 
 
+def _sums(session: Session, query) -> dict[int, Decimal]:
+    totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for key, amount in session.execute(query):
+        totals[key] += amount
+    return totals
+
+
 def account_summary(customer: Customer, today: date) -> AccountSummary:
+    """The account's totals, aging and open invoices, by the same rules as open_amount.
+
+    Read as columns in five queries, not as ORM objects: for an account with 5,000 open
+    invoices that is 11 ms instead of 270 ms (README, "Speed"), and a balance is asked
+    in most conversations."""
+    session = object_session(customer)
+    if session is None:
+        raise ValueError("account_summary needs a customer read through a session")
+    cid = customer.id
+    of_customer = Invoice.customer_id == cid
+    paid = _sums(session, select(PaymentApplication.invoice_id, PaymentApplication.applied_amount)
+                 .join(Invoice, PaymentApplication.invoice_id == Invoice.id).where(of_customer))
+    credited = _sums(session, select(CreditNote.invoice_id, CreditNote.amount)
+                     .join(Invoice, CreditNote.invoice_id == Invoice.id).where(of_customer))
+    applied_from = _sums(session, select(PaymentApplication.payment_id,
+                                         PaymentApplication.applied_amount)
+                         .join(Payment, PaymentApplication.payment_id == Payment.id)
+                         .where(Payment.customer_id == cid))
+    unapplied = sum((max(amount - applied_from[pid], ZERO) for pid, amount in session.execute(
+        select(Payment.id, Payment.amount).where(Payment.customer_id == cid))), ZERO)
+    unapplied += sum(session.scalars(select(CreditNote.amount).where(
+        CreditNote.customer_id == cid, CreditNote.invoice_id.is_(None))), ZERO)
     aging = {bucket: ZERO for bucket in AGING_BUCKETS}
-    open_invoices = [i for i in customer.invoices if open_amount(i) > ZERO]
-    for invoice in open_invoices:
-        aging[aging_bucket(invoice.due_date, today)] += open_amount(invoice)
+    open_invoices = []
+    for iid, number, issued, due, amount in session.execute(
+            select(Invoice.id, Invoice.invoice_number, Invoice.issue_date, Invoice.due_date,
+                   Invoice.amount).where(of_customer)):
+        unapplied += _put_beyond(amount, paid[iid], credited[iid])
+        left = _left_open(amount, paid[iid], credited[iid])
+        if left > ZERO:
+            open_invoices.append(OpenInvoice(iid, number, issued, due, amount, left))
+            aging[aging_bucket(due, today)] += left
+    open_invoices.sort(key=lambda i: (i.due_date, i.id))
     overdue = [i for i in open_invoices if i.due_date < today]
-    unapplied = sum((unapplied_payment_amount(p) for p in customer.payments), ZERO) + sum(
-        (c.amount for c in customer.credit_notes if c.invoice_id is None), ZERO
-    ) + sum((overpaid_amount(i) for i in customer.invoices), ZERO)
     return AccountSummary(
         currency=customer.currency,
-        open_total=sum((open_amount(i) for i in open_invoices), ZERO),
-        overdue_total=sum((open_amount(i) for i in overdue), ZERO),
+        open_total=sum((i.open_amount for i in open_invoices), ZERO),
+        overdue_total=sum((i.open_amount for i in overdue), ZERO),
         unapplied_credits=unapplied,
         aging=aging,
         open_invoice_count=len(open_invoices),
-        oldest_overdue=min(overdue, key=lambda i: (i.due_date, i.id)) if overdue else None,
-        open_invoices=sorted(open_invoices, key=lambda i: (i.due_date, i.id)),
+        oldest_overdue=overdue[0] if overdue else None,
+        open_invoices=open_invoices,
     )

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.ledger.figures import (
     AGING_BUCKETS,
@@ -15,6 +15,8 @@ from bot.ledger.figures import (
     aging_bucket,
     invoice_status,
     open_amount,
+    overpaid_amount,
+    unapplied_payment_amount,
 )
 from bot.ledger.models import Customer, Dispute, Invoice
 
@@ -313,3 +315,55 @@ def test_demo_figures_for_acme_on_the_business_date(demo_db, today):
             "INV-2026-0203": "overdue",
             "INV-2026-0231": "open",
         }
+
+
+# The summary's ledger and one invoice paid and credited beyond its amount (30.00 over).
+OVERPAID_LEDGER = {
+    **SUMMARY_LEDGER,
+    "invoices.csv": SUMMARY_LEDGER["invoices.csv"]
+    + "        I-E,C-1,2026-10-01,2026-10-31,100.00,USD,,\n",
+    "payments.csv": SUMMARY_LEDGER["payments.csv"]
+    + "        P-5,C-1,2026-10-20,100.00,ach,I-E,100.00\n",
+    "credit_notes.csv": SUMMARY_LEDGER["credit_notes.csv"]
+    + "        CN-3,C-1,2026-10-25,30.00,I-E,Damaged\n",
+}
+
+
+def _summaries_agree_with_each_invoice(database, today) -> list:
+    """Every account's summary, checked against each invoice's own rules, read as columns
+    (no invoice or payment loaded as an object)."""
+    with database.session() as session:
+        loaded = []
+        event.listen(session, "loaded_as_persistent", lambda s, obj: loaded.append(obj))
+        customers = session.scalars(select(Customer)).all()
+        summaries = {c.id: account_summary(c, today) for c in customers}
+        assert not [o for o in loaded if not isinstance(o, Customer)]
+        for customer in customers:
+            summary, invoices = summaries[customer.id], customer.invoices
+            still_open = [i for i in invoices if open_amount(i) > 0]
+            assert summary.open_total == sum((open_amount(i) for i in still_open), Decimal(0))
+            assert [(i.invoice_number, i.open_amount) for i in summary.open_invoices] == [
+                (i.invoice_number, open_amount(i))
+                for i in sorted(still_open, key=lambda i: (i.due_date, i.id))]
+            for bucket in AGING_BUCKETS:
+                assert summary.aging[bucket] == sum(
+                    (open_amount(i) for i in still_open
+                     if aging_bucket(i.due_date, today) == bucket), Decimal(0))
+            assert summary.unapplied_credits == (
+                sum((unapplied_payment_amount(p) for p in customer.payments), Decimal(0))
+                + sum((c.amount for c in customer.credit_notes if c.invoice_id is None),
+                      Decimal(0))
+                + sum((overpaid_amount(i) for i in invoices), Decimal(0)))
+        return list(summaries.values())
+
+
+def test_every_demo_account_sums_its_invoices_without_loading_them(demo_db, today):
+    assert any(s.unapplied_credits for s in _summaries_agree_with_each_invoice(demo_db, today))
+
+
+def test_an_invoice_paid_beyond_its_amount_counts_as_the_customers_money(
+        db, load_ledger, today):
+    load_ledger(OVERPAID_LEDGER)
+    summaries = _summaries_agree_with_each_invoice(db, today)
+    # P-3 125, P-4's 100 left over, CN-2 80 (as in the summary test), and I-E's 30 over.
+    assert max(s.unapplied_credits for s in summaries) == Decimal("335.00")
