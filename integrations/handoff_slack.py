@@ -22,7 +22,6 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.internals import parse_body
 
 from bot.handoff.card import CLAIM, HAND_BACK, RESOLVE
-from bot.handoff.frustration import detector
 from bot.settings import Settings, get_settings
 from integrations import handoff_hook
 from integrations.handoff_desk import RELAY_CHANNEL, HandoffDesk, RelayOutput
@@ -132,8 +131,6 @@ class HandoffSlackInput(InputChannel):
 
     async def _start(self, app: Any) -> None:
         self.desk.delivery.attach(getattr(app.ctx, "input_channels", None))
-        # The frustration model trains in a few seconds: before the first customer needs it.
-        self.desk.in_background(asyncio.to_thread(detector))
         self._loop = asyncio.get_running_loop().create_task(
             self.desk.run(self.settings.outbox_poll_seconds))
         if self.bolt is not None and self.settings.slack_app_token:

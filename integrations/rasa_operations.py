@@ -27,6 +27,7 @@ from sanic import Sanic
 from sanic.request import Request
 
 from bot.db import Database
+from bot.handoff.frustration import detector, detector_trained
 from bot.observability import health, logs, metrics
 from bot.settings import Settings, get_settings
 from integrations.operations import add_routes
@@ -71,7 +72,12 @@ def readiness_checks(settings: Settings, request: Request) -> dict[str, health.C
     def model() -> Optional[str]:
         return None if agent is not None and agent.is_ready() else "no model loaded yet"
 
-    checks = {"model": model,
+    def frustration_model() -> Optional[str]:
+        # Trained as each worker starts (below), in about a second of CPU that would
+        # otherwise hold up the first customers' turns.
+        return None if detector_trained() else "the frustration model is still training"
+
+    checks = {"model": model, "frustration_model": frustration_model,
               "ar_database": health.database_check(settings.ar_database_url),
               "tracker_store": health.database_check(settings.tracker_store_url),
               "action_server": health.http_check(
@@ -92,6 +98,11 @@ def _channel_of(path: str) -> Optional[str]:
 def instrument_app(app: Sanic, settings: Settings) -> None:
     add_routes(app, lambda request: readiness_checks(settings, request))
     metrics.watch_ledger(Database(settings.ar_database_url))
+
+    @app.listener("after_server_start")
+    async def train_frustration_model(app: Sanic, _loop) -> None:
+        app.ctx.frustration_training = asyncio.get_running_loop().run_in_executor(
+            None, detector)
 
     @app.middleware("request")
     async def stamp_arrival(request: Request) -> None:

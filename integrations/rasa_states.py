@@ -9,7 +9,8 @@ replays from the start, as Rasa does. A tracker's applied events (its events wit
 undone ones, a walk over the whole session) are kept until an event is added, instead of
 walked again for each of the dozen times a turn asks; and the copy Rasa makes of the
 tracker before every action run takes the tracker's state instead of replaying the whole
-session into a new one. All are what Rasa's own code works out
+session into a new one, as does the tracker the slot validation action is sent after
+every message. All are what Rasa's own code works out
 (tests/unit/test_rasa_states.py compares them on every prefix of the training stories)."""
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
+from rasa.core.actions.action import ActionExtractSlots
+from rasa.shared.core.constants import ACTION_VALIDATE_SLOT_MAPPINGS
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, Restarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 CONVERSATIONS_KEPT = 2000
@@ -165,11 +168,42 @@ def _copy_without_replay(rasa_copy=DialogueStateTracker.copy):
     return copy
 
 
+def validation_tracker(tracker: DialogueStateTracker, slot_events: list[SlotSet],
+                       domain: Domain) -> DialogueStateTracker:
+    """The tracker Rasa sends the slot validation action after each message: the session
+    since its latest restart with the extracted slots set. A copy (without a replay, as
+    above) when the session has no restart; else Rasa's replay of what follows it."""
+    if any(isinstance(event, Restarted) for event in tracker.events):
+        return DialogueStateTracker.from_events(
+            tracker.sender_id, tracker.events_after_latest_restart() + slot_events,
+            slots=domain.slots)
+    validated = tracker.copy()
+    for event in slot_events:
+        validated.update(event)
+    return validated
+
+
+async def _validate_extracted_slots(self, extraction_events, output_channel, nlg, tracker,
+                                    domain):
+    """ActionExtractSlots._execute_validation_action of Rasa 3.6.21, with the tracker
+    from validation_tracker instead of a replay of the whole session."""
+    slot_events = [event for event in extraction_events if isinstance(event, SlotSet)]
+    if ACTION_VALIDATE_SLOT_MAPPINGS not in domain.user_actions:
+        return slot_events
+    validate_events = await self._run_custom_action(
+        ACTION_VALIDATE_SLOT_MAPPINGS, output_channel, nlg,
+        validation_tracker(tracker, slot_events, domain), domain)
+    validated = {event.key for event in validate_events if isinstance(event, SlotSet)}
+    # An extracted slot the action says nothing about is valid (Rasa's rule).
+    return validate_events + [event for event in slot_events if event.key not in validated]
+
+
 def install() -> StatesOfConversations:
     """Every tracker keeps its applied events and is copied without a replay; every
     Domain works out tracker states through one StatesOfConversations."""
     DialogueStateTracker.applied_events = _keep_applied_events()
     DialogueStateTracker.copy = _copy_without_replay()
+    ActionExtractSlots._execute_validation_action = _validate_extracted_slots
     kept = StatesOfConversations()
 
     def states_for_tracker_history(domain, tracker, omit_unset_slots=False,

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import QueuePool
 
 from bot.db import tune_sqlite_connection
-from integrations import action_calls, rasa_states
+from integrations import action_calls, rasa_debug_logs, rasa_states
 
 
 def _action_result_validator():
@@ -122,11 +122,12 @@ class _WithoutEvents:
 def install() -> None:
     """Check action answers against a validator built once, keep HTTP sessions, send
     recent events only, keep dialogue states, index event types, tune SQLite tracker
-    stores."""
+    stores, leave debug-log arguments to debug logs."""
     validator = _action_result_validator()
     _keep_endpoint_sessions()
     _send_recent_events()
     rasa_states.install()
+    rasa_debug_logs.install()
     _index_event_types()
 
     def validate_action_result(_action, result) -> bool:

@@ -252,5 +252,10 @@ def detector() -> FrustrationDetector:
     return FrustrationDetector()
 
 
+def detector_trained() -> bool:
+    """Whether this process has trained its detector (without training it)."""
+    return detector.cache_info().currsize > 0
+
+
 def sounds_frustrated(text: str) -> Verdict:
     return detector().judge(text)

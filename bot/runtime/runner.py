@@ -124,6 +124,18 @@ def metrics_dir(settings: Settings, server: str, port: int) -> str:
     return str(path)
 
 
+def rasa_server_environment(settings: Settings, port: int) -> dict[str, str]:
+    """server_environment, and the Rasa server's workers with their metrics folder."""
+    env = {**server_environment(settings), "SANIC_WORKERS": str(settings.rasa_workers)}
+    counts = metrics_dir(settings, "rasa", port)
+    # prometheus_client counts in files whenever the variable exists, even empty (then
+    # in the working directory: the project's root filled with counter_<pid>.db files).
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    if counts:
+        env["PROMETHEUS_MULTIPROC_DIR"] = counts
+    return env
+
+
 def start_servers(settings: Settings, model: Path, log_dir: Optional[Path] = None
                   ) -> list[subprocess.Popen]:
     """Start an action server on each of the settings' action ports, a Rasa server on each
@@ -134,13 +146,14 @@ def start_servers(settings: Settings, model: Path, log_dir: Optional[Path] = Non
                            "set LOCK_STORE_URL (an sqlite:/// file or redis://)")
     env = server_environment(settings)
 
-    def spawn(name: str, args: list[str], **extra_env: str) -> subprocess.Popen:
+    def spawn(name: str, args: list[str], server_env: Optional[dict] = None
+              ) -> subprocess.Popen:
         output = None
         if log_dir is not None:
             log_dir.mkdir(parents=True, exist_ok=True)
             output = open(log_dir / f"{name}.log", "wb")
         return subprocess.Popen([sys.executable, "-m", *args], cwd=PROJECT_ROOT,
-                                env={**env, **extra_env},
+                                env=server_env or env,
                                 stdout=output, stderr=subprocess.STDOUT if output else None,
                                 start_new_session=True)
 
@@ -153,8 +166,7 @@ def start_servers(settings: Settings, model: Path, log_dir: Optional[Path] = Non
             "integrations.rasa_server", "--model", str(model), "--endpoints", "endpoints.yml",
             "--credentials", "credentials.yml", "--interface", settings.rasa_interface,
             "--port", str(port), "--enable-api", "--cors", "*"],
-            SANIC_WORKERS=str(settings.rasa_workers),
-            PROMETHEUS_MULTIPROC_DIR=metrics_dir(settings, "rasa", port))
+            rasa_server_environment(settings, port))
 
     def ready(port: int) -> str:  # each answers once all it needs does
         return f"http://127.0.0.1:{port}{READY_PATH}"

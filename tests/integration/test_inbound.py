@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from bot.ledger.models import HeldMessage
 from bot.messaging import holding_texts
 from bot.runtime.app import ARApp
-from bot.runtime.runner import READY_PATH, metrics_dir, server_environment, wait_until_up
+from bot.runtime.runner import READY_PATH, rasa_server_environment, wait_until_up
 from bot.settings import PROJECT_ROOT
 from integrations.sqlite_lock_store import SQLiteLockStore
 from tests.fakes.waiting import until
@@ -91,9 +91,7 @@ class RasaServer:
     def start(self) -> None:
         # As bot.runtime.runner starts it; the fixture's teardown stops it with the rest.
         port = self.settings.rasa_port
-        env = {**server_environment(self.settings),
-               "SANIC_WORKERS": str(self.settings.rasa_workers),
-               "PROMETHEUS_MULTIPROC_DIR": metrics_dir(self.settings, "rasa", port)}
+        env = rasa_server_environment(self.settings, port)
         log = open(self.settings.state_dir / "logs" / "rasa-restarted.log", "ab")
         self.processes[1] = subprocess.Popen(
             self.processes[1].args, cwd=PROJECT_ROOT, env=env, stdout=log,

@@ -67,7 +67,8 @@ def ports(settings) -> dict[str, int]:
 
 
 def test_every_process_answers_liveness_and_readiness_in_json_without_secrets(assistant):
-    expected_checks = {"rasa": {"model", "ar_database", "tracker_store", "action_server"},
+    expected_checks = {"rasa": {"model", "frustration_model", "ar_database", "tracker_store",
+                                "action_server"},
                        "actions": {"ar_database"},
                        "console": {"ar_database", "tracker_store"}}
     for process, port in ports(assistant).items():

@@ -9,14 +9,15 @@ from __future__ import annotations
 import pytest
 from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered, UserUtteranceReverted
+from rasa.shared.core.events import (ActionExecuted, Restarted, SlotSet, UserUttered,
+                                     UserUtteranceReverted)
 from rasa.shared.core.generator import TrainingDataGenerator
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.shared.importers.importer import TrainingDataImporter
 
 from bot.settings import PROJECT_ROOT
 from integrations.rasa_states import (StatesOfConversations, _copy_without_replay,
-                                      _keep_applied_events)
+                                      _keep_applied_events, validation_tracker)
 
 RASA_STATES = Domain.states_for_tracker_history
 
@@ -126,3 +127,19 @@ def test_a_copy_without_replay_is_what_rasas_replay_makes(stories):
             assert what_a_tracker_is(ours, domain) == what_a_tracker_is(rasas, domain)
             ours.update(SlotSet(domain.slots[0].name, "changed in the copy"))
             assert what_a_tracker_is(tracker, domain) == what_a_tracker_is(rasas, domain)
+
+
+def test_the_slot_validation_tracker_is_what_rasas_replay_makes(stories):
+    domain, trackers = stories
+    extracted = [SlotSet("language", "es"), SlotSet(domain.slots[0].name, "extracted")]
+    restarted = trackers[0] + [Restarted()] + trackers[1]
+    for events in sorted(trackers, key=len)[-30:] + [restarted]:
+        tracker = DialogueStateTracker("s", domain.slots)
+        for event in events:
+            tracker.update(event, domain)
+            before = what_a_tracker_is(tracker, domain)
+            ours = validation_tracker(tracker, extracted, domain)
+            rasas = DialogueStateTracker.from_events(
+                "s", tracker.events_after_latest_restart() + extracted, slots=domain.slots)
+            assert what_a_tracker_is(ours, domain) == what_a_tracker_is(rasas, domain)
+            assert what_a_tracker_is(tracker, domain) == before  # the session's own: as it was

@@ -6,7 +6,8 @@ import stat
 
 import pytest
 
-from bot.runtime.runner import TRAINING_INPUTS, auth_token, server_environment, training_fingerprint
+from bot.runtime.runner import (TRAINING_INPUTS, auth_token, rasa_server_environment,
+                               server_environment, training_fingerprint)
 from bot.settings import PROJECT_ROOT, load_settings
 from integrations import rasa_server
 
@@ -57,6 +58,20 @@ def test_generated_api_token_is_kept_private_and_stable(tmp_path):
 def test_the_servers_get_the_api_token_in_their_environment(tmp_path):
     settings = load_settings({"AR_STATE_DIR": str(tmp_path)})
     assert server_environment(settings)["RASA_AUTH_TOKEN"] == auth_token(settings)
+
+
+def test_a_single_worker_counts_in_memory_and_several_in_their_own_folder(
+        tmp_path, monkeypatch):
+    # Set at all, even empty, the variable makes prometheus_client write counter_<pid>.db
+    # files into the working directory: the project's root.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
+    one = load_settings({"AR_STATE_DIR": str(tmp_path)})
+    assert "PROMETHEUS_MULTIPROC_DIR" not in rasa_server_environment(one, 5005)
+    two = load_settings({"AR_STATE_DIR": str(tmp_path), "RASA_WORKERS": "2",
+                         "LOCK_STORE_URL": f"sqlite:///{tmp_path}/locks.db"})
+    env = rasa_server_environment(two, 5005)
+    assert env["SANIC_WORKERS"] == "2"
+    assert env["PROMETHEUS_MULTIPROC_DIR"].startswith(str(tmp_path))
 
 
 @pytest.mark.parametrize("argv", [["--auth-token", "s3cret"], ["-t", "s3cret"],
