@@ -14,8 +14,6 @@ import sqlite3
 
 import aiohttp
 import ujson
-from jsonschema.exceptions import best_match
-from jsonschema.validators import validator_for
 from rasa.core import tracker_store
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import Event, UserUttered
@@ -29,13 +27,7 @@ from sqlalchemy.pool import QueuePool
 
 from bot.db import tune_sqlite_connection
 from integrations import action_calls, rasa_debug_logs, rasa_states
-
-
-def _action_result_validator():
-    schema = RemoteAction.action_response_format_spec()
-    validator = validator_for(schema)
-    validator.check_schema(schema)  # once, not once per action call
-    return validator(schema)
+from integrations.action_results import ActionResultCheck
 
 
 class _KeptSession:
@@ -123,7 +115,7 @@ def install() -> None:
     """Check action answers against a validator built once, keep HTTP sessions, send
     recent events only, keep dialogue states, index event types, tune SQLite tracker
     stores, leave debug-log arguments to debug logs."""
-    validator = _action_result_validator()
+    check = ActionResultCheck(RemoteAction.action_response_format_spec())
     _keep_endpoint_sessions()
     _send_recent_events()
     rasa_states.install()
@@ -131,7 +123,7 @@ def install() -> None:
     _index_event_types()
 
     def validate_action_result(_action, result) -> bool:
-        error = best_match(validator.iter_errors(result))
+        error = None if check.passes(result) else check.error(result)
         if error is None:
             return True
         error.message += ". The action server's answer does not have the format Rasa expects."

@@ -5,10 +5,14 @@ events (and knows how many were left out), and a malformed action answer is stil
 from __future__ import annotations
 
 import asyncio
+import copy
+import importlib
 
 import pytest
 from jsonschema import ValidationError
-from rasa.core.actions.action import RemoteAction
+from jsonschema.validators import validator_for
+from rasa.core.actions.action import ActionExtractSlots, RemoteAction
+from rasa.core.policies.rule_policy import RulePolicy
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -18,7 +22,8 @@ from sqlalchemy.engine import Engine
 
 from actions.base import project_domain
 from bot.settings import PROJECT_ROOT
-from integrations import action_calls, rasa_tuning
+from integrations import action_calls, rasa_debug_logs, rasa_tuning
+from integrations.action_results import ActionResultCheck
 
 
 def test_the_action_server_reads_the_domain_rasa_would_have_sent():
@@ -46,6 +51,11 @@ def tuned(monkeypatch):
     monkeypatch.setattr(DialogueStateTracker, "applied_events",
                         DialogueStateTracker.applied_events)
     monkeypatch.setattr(DialogueStateTracker, "copy", DialogueStateTracker.copy)
+    monkeypatch.setattr(ActionExtractSlots, "_execute_validation_action",
+                        ActionExtractSlots._execute_validation_action)
+    monkeypatch.setattr(RulePolicy, "format_tracker_states", RulePolicy.format_tracker_states)
+    for module in rasa_debug_logs.LOG_ONLY_COPIES:
+        monkeypatch.setattr(importlib.import_module(module), "copy", copy)
     rasa_tuning.install()
     yield RemoteAction("action_tell_balance", None)
     event.remove(Engine, "connect", rasa_tuning.tune_sqlite_connections)
@@ -65,6 +75,44 @@ def test_a_well_formed_action_answer_passes(tuned):
 def test_a_malformed_action_answer_is_still_refused(tuned, answer):
     with pytest.raises(ValidationError):
         tuned._validate_action_result(answer)
+
+
+ANSWERS = [
+    {"events": [{"event": "slot", "name": "language", "value": "es"}]},
+    {"events": [{"event": "slot"}]},
+    {"events": [{"event": "no_such_event"}]},
+    {"events": [{"event": 7}]},
+    {"events": [{"event": "slot", "name": "n", "value": 1, "timestamp": "yesterday"}]},
+    {"events": ["slot"]},
+    {"events": [{"name": "language"}]},
+    {"events": [{"event": "bot", "text": "Hi", "data": {"buttons": []}},
+                {"event": "followup", "name": "action_listen"},
+                {"event": "active_loop", "name": None}, {"event": "reset_slots"}]},
+    {"events": [{"event": "user", "text": "hi", "parse_data": {"intent": "not an object"}}]},
+    {"events": [{"event": "action", "name": "action_listen", "policy": None,
+                 "confidence": "high"}]},
+    {"events": None}, {}, [], "text", {"responses": [{"text": "Hi"}], "events": []},
+]
+
+
+def test_checking_events_by_their_type_gives_the_whole_schemas_verdict():
+    schema = RemoteAction.action_response_format_spec()
+    check, whole = ActionResultCheck(schema), validator_for(schema)(schema)
+    verdicts = []
+    for answer in ANSWERS + [{"events": [event]} for event in _every_type_of_event()]:
+        verdicts.append(check.passes(answer))
+        assert verdicts[-1] == whole.is_valid(answer), answer
+        assert (check.error(answer) is None) == verdicts[-1]
+    assert True in verdicts and False in verdicts
+
+
+def _every_type_of_event() -> list:
+    """One event of each type Rasa writes, as it writes them (each type's own fields)."""
+    return [event.as_dict() for event in [
+        UserUttered("hi", {"name": "greet", "confidence": 0.9}), ActionExecuted("action_listen"),
+        SlotSet("language", "es"), BotUttered("Hello", {"buttons": None})]] + [
+        {"event": name} for name in ("restart", "undo", "rewind", "pause", "resume",
+                                     "session_started", "reset_slots", "export")]
 
 
 def test_event_types_resolve_as_rasa_resolves_them(tuned):
