@@ -5,6 +5,7 @@ JSON and parsing it was three quarters of the action server's time (README, "Spe
 The actions look back a few turns at most (the request before a verification, the misses
 in a row, the action before a form, the last messages for a collector's card); the count
 of what was left out keeps positions in the session right (a handoff's `events_seen`).
+Each event carries what actions read of it (slim).
 
 Imported by both servers: by the Rasa server's tuning and by the action server, which
 keeps the count on rasa_sdk's Tracker (`events_before`)."""
@@ -17,6 +18,27 @@ from typing import Any, Callable, Sequence
 # 12 messages, a verification takes 2 or 3 turns.
 RECENT_USER_MESSAGES = 20
 OMITTED = "events_omitted"
+
+
+# What Rasa stamps into every event's metadata, and no action reads.
+RASA_STAMPS = frozenset(("model_id", "assistant_id"))
+# Of an earlier message's reading, what actions read (the handoff card's English reading,
+# what was asked before): the intent and the entities. The latest message travels whole
+# in the tracker's `latest_message`.
+READING_KEPT = ("intent", "entities")
+
+
+def slim(event: dict[str, Any]) -> dict[str, Any]:
+    """An event as an action call carries it: without Rasa's stamps in its metadata and,
+    for a message, without the parts of its reading no action reads (the intent ranking,
+    token offsets, copies of its text and metadata): half the call's JSON."""
+    metadata = event.get("metadata")
+    if metadata and not RASA_STAMPS.isdisjoint(metadata):
+        event["metadata"] = {k: v for k, v in metadata.items() if k not in RASA_STAMPS}
+    reading = event.get("parse_data")
+    if reading:
+        event["parse_data"] = {k: reading[k] for k in READING_KEPT if k in reading}
+    return event
 
 
 def recent_start(events: Sequence[Any], is_user_message: Callable[[Any], bool],

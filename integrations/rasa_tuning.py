@@ -90,7 +90,8 @@ def _send_recent_events() -> None:
         call = rasa_format(action, _WithoutEvents(tracker), domain)
         events = tracker.events
         start = action_calls.recent_start(events, lambda e: isinstance(e, UserUttered))
-        call["tracker"]["events"] = [events[i].as_dict() for i in range(start, len(events))]
+        call["tracker"]["events"] = [action_calls.slim(events[i].as_dict())
+                                     for i in range(start, len(events))]
         call["tracker"][action_calls.OMITTED] = start
         return call
 

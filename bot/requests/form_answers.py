@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Optional
+from functools import lru_cache
+from typing import Callable, Optional, Union
 
 from sqlalchemy.orm import Session
 
@@ -84,8 +85,11 @@ def _invoices_named(session: Session, caller: Caller, text: str
     return found, words, unknown
 
 
-def _balance(session: Session, caller: Caller, today: date) -> Decimal:
-    return account_summary(session.get(Customer, caller.customer_id), today).net_balance
+def _balance(session: Session, caller: Caller, today: date) -> Callable[[], Decimal]:
+    """The caller's net balance, read from the ledger when a reading first needs it: most
+    form messages give a date, a count or a yes, not an amount to check."""
+    return lru_cache(maxsize=1)(
+        lambda: account_summary(session.get(Customer, caller.customer_id), today).net_balance)
 
 
 def read_form_message(form: str, session: Session, caller: Caller, text: str, today: date,
@@ -115,7 +119,9 @@ def _bare_only(values: MessageValues) -> Optional[int]:
     return None
 
 
-def _amount_within(reading, slot, amount: Decimal, limit: Decimal, code: str) -> None:
+def _amount_within(reading, slot, amount: Decimal,
+                   limit: Union[Decimal, Callable[[], Decimal]], code: str) -> None:
+    limit = limit() if callable(limit) else limit
     if amount <= 0 or amount > limit:
         reading.refusals.append(Refusal(slot, code, {"limit": limit, "amount": amount}))
     else:
@@ -183,7 +189,7 @@ def _read_promise(reading, values, invoices, session, caller, today, requested, 
     elif values.whole or (invoices and not (requested == "promise_amount" and bare)):
         # "we'll pay invoice 4471 on friday": what is open on the invoices it names.
         whole = sum(open_amount(i) for i in invoices) if invoices else (
-            open_amount(invoice) if invoice is not None else limit)
+            open_amount(invoice) if invoice is not None else limit())
         _amount_within(reading, "promise_amount", whole, limit, "nothing_owed")
     elif requested == "promise_amount" and bare is not None:
         _amount_within(reading, "promise_amount", Decimal(bare).quantize(Decimal("0.01")),

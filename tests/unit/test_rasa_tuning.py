@@ -184,10 +184,38 @@ def test_an_action_call_carries_the_recent_events_and_counts_the_rest(turns, mon
     left_out = recent["tracker"].pop(action_calls.OMITTED)
     every, kept = whole["tracker"].pop("events"), recent["tracker"].pop("events")
     assert recent == whole  # slots, latest message, loop, channel: all as Rasa sends them
-    assert every[left_out:] == kept and len(every) == left_out + len(kept)
+    assert [action_calls.slim(e) for e in every[left_out:]] == kept
+    assert len(every) == left_out + len(kept)
     users = [e["text"] for e in kept if e["event"] == "user"]
     assert users == [f"question {n}" for n in range(turns)][-action_calls.RECENT_USER_MESSAGES:]
     assert len(kept) <= 5 * action_calls.RECENT_USER_MESSAGES  # however long the session
+
+
+def test_an_action_call_carries_of_each_message_what_actions_read(monkeypatch):
+    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    tracker = DialogueStateTracker("+14155550101", [])
+    stamps = {"model_id": "36a09d8d", "assistant_id": "ar-assistant"}
+    entity = {"entity": "invoice_number", "value": "INV-2026-0142", "start": 8, "end": 21}
+    for text in ("is invoice INV-2026-0142 paid?", "and the balance?"):
+        tracker.update(UserUttered(text, {"name": "ask_invoice_status", "confidence": 0.9},
+                                   [entity], {"intent_ranking": [{"name": "affirm"}],
+                                              "text_tokens": [[0, 2]]},
+                                   input_channel="twilio",
+                                   metadata={**stamps, "channel": "sms"}))
+        tracker.update(SlotSet("language", "en", metadata=dict(stamps)))
+    monkeypatch.setattr(RemoteAction, "_action_call_format", RemoteAction._action_call_format)
+    rasa_tuning._send_recent_events()
+    call = RemoteAction("action_tell_balance", None)._action_call_format(tracker, domain)
+    first = call["tracker"]["events"][0]
+    assert first["text"] == "is invoice INV-2026-0142 paid?"
+    assert first["input_channel"] == "twilio" and first["metadata"] == {"channel": "sms"}
+    assert first["parse_data"] == {"intent": {"name": "ask_invoice_status",
+                                              "confidence": 0.9}, "entities": [entity]}
+    slot = call["tracker"]["events"][1]
+    assert (slot["event"], slot["name"], slot["value"], slot["metadata"]) == (
+        "slot", "language", "en", {})
+    # The latest message travels whole: its reading as the NLU made it.
+    assert call["tracker"]["latest_message"]["intent_ranking"] == [{"name": "affirm"}]
 
 
 def test_the_action_server_knows_how_many_events_came_before():
