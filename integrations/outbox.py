@@ -1,7 +1,10 @@
 """Delivery of the outbox (bot.messaging.channel_store): replies are sent oldest first per
 recipient, one at a time; a failed send stays in the outbox and is retried with backoff,
-and nothing queued after it for that recipient overtakes it. Provider-independent: each
-outbox channel ("sms", "whatsapp", ...) comes with a function that sends one body.
+and nothing queued after it for that recipient overtakes it. A channel may send several
+recipients' replies in one sequence (a Slack conversation's threads: each message is
+answered in its own thread, and the answers must reach the customer in the order given,
+whichever server gave them). Provider-independent: each outbox channel ("sms",
+"whatsapp", ...) comes with a function that sends one body.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Awaitable, Callable, Mapping, Optional
 
 from bot.documents.delivery import mark_request_sent
 from bot.messaging.channel_store import (Outgoing, claim, due_recipients, mark_failed,
-                                         mark_sent, pending_for)
+                                         mark_sent, pending_for, pending_in)
 from bot.observability import metrics
 from bot.runtime.app import ARApp
 
@@ -24,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 # (recipient, body) -> the provider's id for the message; raises when it was not taken.
 Send = Callable[[str, str], Awaitable[Optional[str]]]
+# recipient -> the address prefix of the recipients sent in one sequence with it.
+Sequence = Callable[[str], str]
 # A message carrying a document (email attachment, Slack file, media message) -> the
 # provider's id; raises when it was not taken.
 SendDocument = Callable[[Outgoing], Awaitable[Optional[str]]]
@@ -37,9 +42,10 @@ def masked(address: str) -> str:
 class Courier:
     def __init__(self, app: ARApp, senders: Mapping[str, Send], first_retry_seconds: float,
                  documents: Optional[Mapping[str, SendDocument]] = None,
-                 in_order: bool = True):
+                 in_order: bool = True, sequences: Optional[Mapping[str, Sequence]] = None):
         self._app, self._senders = app, dict(senders)
         self._documents = dict(documents or {})
+        self._sequences = dict(sequences or {})
         # Emails are independent of each other: each goes when its own time comes (one
         # still held for its first try, or failing, does not hold back the next).
         self._in_order = in_order
@@ -58,14 +64,19 @@ class Courier:
         return self._worker
 
     async def deliver(self, channel: str, recipient: str) -> int:
-        """Send what waits for one recipient, in order, up to the first failure; how many
-        went out. Concurrent calls for the same recipient take turns; another server
-        holding a row of this recipient (its claim) sends it and what follows."""
-        async with self._locks[(channel, recipient)]:
+        """Send what waits for one recipient (with the channel's sequences: for every
+        recipient in its sequence), in order, up to the first failure; how many went
+        out. Concurrent calls for the same recipient take turns; another server holding a
+        row of this recipient (its claim) sends it and what follows."""
+        sequence = self._sequences.get(channel)
+        prefix = sequence(recipient) if sequence is not None else None
+        async with self._locks[(channel, prefix or recipient)]:
             sent, tried = 0, set()
             while True:  # again for what was queued meanwhile (held by another server's claim)
                 with self._app.session() as session:
-                    waiting = [m for m in pending_for(session, channel, recipient)
+                    waiting = [m for m in (pending_for(session, channel, recipient)
+                                           if prefix is None
+                                           else pending_in(session, channel, prefix))
                                if m.id not in tried]
                 if not waiting:
                     return sent
@@ -85,7 +96,7 @@ class Courier:
                         if self._in_order:
                             return sent
                         continue
-                    if not await self._send(channel, recipient, message):
+                    if not await self._send(channel, message.recipient, message):
                         if self._in_order:
                             return sent
                         continue

@@ -3,18 +3,36 @@ client (never blocking the event loop), at the API address the settings name."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Mapping, Optional
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.runtime.app import ARApp
 from bot.settings import Settings
+from integrations.outbox import Courier, SendDocument
 from integrations.slack_events import verified_email
+
+CHANNEL = "slack"  # the Rasa channel, its kept messages and its outbox rows
 
 
 def thread_address(channel: str, thread_ts: str) -> str:
-    """Where a reply goes, as the outbox's recipient: a channel's thread. Replies are
-    delivered in order per thread."""
+    """Where a reply goes, as the outbox's recipient: a channel's thread."""
     return f"{channel}/{thread_ts}"
+
+
+def channel_threads(address: str) -> str:
+    """What a thread_address's replies are sent in one sequence with: every thread of its
+    channel. Each message is answered in its own thread, and a customer's next message
+    may be answered by another server while the answer to the one before is still being
+    posted: the answers reach Slack in the order they were given."""
+    return address.partition("/")[0] + "/"
+
+
+def slack_courier(app: ARApp, api: "SlackWebApi", first_retry_seconds: float,
+                  documents: Optional[Mapping[str, SendDocument]] = None) -> Courier:
+    """The outbox's courier for Slack replies: in order per channel, across its threads."""
+    return Courier(app, {CHANNEL: api.post}, first_retry_seconds, documents=documents,
+                   sequences={CHANNEL: channel_threads})
 
 
 class SlackWebApi:

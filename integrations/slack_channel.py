@@ -37,8 +37,7 @@ from bot.settings import Settings, get_settings
 from integrations.document_senders import slack_file_sender
 from integrations import handoff_hook
 from integrations.held_turns import SenderGate
-from integrations.outbox import Courier
-from integrations.slack_api import SlackWebApi
+from integrations.slack_api import SlackWebApi, slack_courier
 from integrations.slack_conversation import CHANNEL, SlackConversation
 from integrations.slack_events import NotAnEvent, SlackMessage, check_shape, customer_message
 
@@ -87,9 +86,8 @@ class SlackCustomerInput(InputChannel):
                            "SLACK_BOT_TOKEN): Slack's requests will be refused")
         self.app = ARApp(self.settings)
         api = SlackWebApi(self.settings)
-        self.courier = Courier(self.app, {CHANNEL: api.post},
-                               self.settings.outbox_first_retry_seconds,
-                               documents={CHANNEL: slack_file_sender(self.app, api)})
+        self.courier = slack_courier(self.app, api, self.settings.outbox_first_retry_seconds,
+                                     documents={CHANNEL: slack_file_sender(self.app, api)})
         self.conversation = SlackConversation(self.app, api, self.courier)
         self._answering: set[asyncio.Task] = set()
         self._retrying: Optional[asyncio.Task] = None

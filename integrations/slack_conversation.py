@@ -24,12 +24,10 @@ from integrations.rasa_operations import keep_failed_turns
 from integrations.rasa_tracker import conversation_language
 from integrations.resumed_turns import answer_once
 from integrations.rest_channel import DELIVERY_KEY
-from integrations.slack_api import SlackWebApi, thread_address
+from integrations.slack_api import CHANNEL, SlackWebApi, thread_address
 from integrations.slack_events import SlackMessage
 
 logger = logging.getLogger(__name__)
-
-CHANNEL = "slack"
 
 
 def in_session(app: ARApp, operation: Callable[..., Any], *args: Any) -> Any:

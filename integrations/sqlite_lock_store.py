@@ -1,7 +1,10 @@
 """Rasa's conversation locks in an SQLite file, shared by every Rasa worker process on one
 machine (the embedded default runs two, one per core). Each change of a lock is one write
 transaction, so two processes never take the same ticket: the read-then-write race that
-Rasa's Redis lock store has (rasa#9213) cannot happen here."""
+Rasa's Redis lock store has (rasa#9213) cannot happen here. Each ticket's holder process is
+recorded with it (integrations/lock_holders.py): a ticket whose worker died mid-turn is
+dropped as soon as it is read, so the conversation's next message is answered at once
+instead of after Rasa's 60 s lock lifetime."""
 
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy.engine import make_url
 
 from bot.db import tune_sqlite_connection
+from integrations import lock_holders
+from integrations.lock_holders import Holder
 
 # Rasa waits a second between tries for a busy conversation; a customer's second message
 # sent right after the first would wait that long for nothing.
@@ -40,6 +45,12 @@ class SQLiteLockStore(LockStore):
             tune_sqlite_connection(connection)
             connection.execute("CREATE TABLE IF NOT EXISTS conversation_locks ("
                                "conversation_id TEXT PRIMARY KEY, lock TEXT NOT NULL)")
+            # A table of its own: a locks file made before holders were kept still works.
+            connection.execute("CREATE TABLE IF NOT EXISTS lock_holders ("
+                               "conversation_id TEXT NOT NULL, ticket INTEGER NOT NULL, "
+                               "machine TEXT NOT NULL, pid INTEGER NOT NULL, "
+                               "started INTEGER NOT NULL, "
+                               "PRIMARY KEY (conversation_id, ticket))")
             self._connection, self._pid = connection, os.getpid()
         return self._connection
 
@@ -59,10 +70,21 @@ class SQLiteLockStore(LockStore):
         connection.execute("COMMIT")
 
     def get_lock(self, conversation_id: str) -> Optional[TicketLock]:
-        row = self.connection.execute(
-            "SELECT lock FROM conversation_locks WHERE conversation_id = ?",
-            (conversation_id,)).fetchone()
-        return TicketLock.from_dict(json.loads(row[0])) if row else None
+        """The lock without the tickets of holders known to be dead (the next save
+        drops them for good)."""
+        rows = self.connection.execute(
+            "SELECT l.lock, h.ticket, h.machine, h.pid, h.started FROM conversation_locks l "
+            "LEFT JOIN lock_holders h ON h.conversation_id = l.conversation_id "
+            "WHERE l.conversation_id = ?", (conversation_id,)).fetchall()
+        if not rows:
+            return None
+        lock = TicketLock.from_dict(json.loads(rows[0][0]))
+        holders = {ticket: Holder(*holder) for _, ticket, *holder in rows if ticket is not None}
+        # A ticket without a holder on file (a file from before) lasts its lifetime.
+        for ticket in [t for t in lock.tickets
+                       if t.number in holders and not lock_holders.alive(holders[t.number])]:
+            lock.tickets.remove(ticket)
+        return lock
 
     def save_lock(self, lock: TicketLock) -> None:
         self.connection.execute(
@@ -73,11 +95,19 @@ class SQLiteLockStore(LockStore):
     def delete_lock(self, conversation_id: str) -> None:
         self.connection.execute("DELETE FROM conversation_locks WHERE conversation_id = ?",
                                 (conversation_id,))
+        self.connection.execute("DELETE FROM lock_holders WHERE conversation_id = ?",
+                                (conversation_id,))
 
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
         try:
             with self._transaction():
-                return super().issue_ticket(conversation_id, lock_lifetime)
+                ticket = super().issue_ticket(conversation_id, lock_lifetime)
+                # A number a finished or dead ticket had is given again: its row replaced.
+                self.connection.execute(
+                    "INSERT OR REPLACE INTO lock_holders (conversation_id, ticket, machine, "
+                    "pid, started) VALUES (?, ?, ?, ?, ?)",
+                    (conversation_id, ticket, *lock_holders.this_process()))
+                return ticket
         except sqlite3.Error as error:
             raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
 

@@ -100,6 +100,19 @@ def pending_for(session: Session, channel: str, recipient: str) -> list[Outgoing
     return [_outgoing(row) for row in rows]
 
 
+def pending_in(session: Session, channel: str, prefix: str) -> list[Outgoing]:
+    """Every reply not yet sent to the recipients whose address starts with prefix (the
+    threads of one Slack channel: "C123/"), oldest first across them."""
+    rows = session.scalars(
+        select(OutboundMessage)
+        .where(OutboundMessage.channel == channel,
+               OutboundMessage.recipient.startswith(prefix, autoescape=True),
+               OutboundMessage.status == "pending")
+        .order_by(OutboundMessage.id)
+    )
+    return [_outgoing(row) for row in rows]
+
+
 def due_recipients(session: Session, now: datetime) -> list[tuple[str, str]]:
     """(channel, recipient) pairs with a reply whose retry time has come."""
     rows = session.execute(

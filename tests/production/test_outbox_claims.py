@@ -18,8 +18,7 @@ from bot.ledger.schema import migrate
 from bot.messaging import channel_store
 from bot.runtime.app import ARApp
 from bot.settings import load_settings
-from integrations.outbox import Courier
-from integrations.slack_api import SlackWebApi, thread_address
+from integrations.slack_api import SlackWebApi, slack_courier, thread_address
 from tests.fakes.slack_api import FakeSlackAPI
 
 TOKEN = "xoxb-outbox-claims"
@@ -51,8 +50,8 @@ def test_two_servers_send_each_reply_exactly_once_in_order(tmp_path, database_ur
         start = threading.Barrier(2)
 
         def server():
-            courier = Courier(ARApp(settings), {"slack": SlackWebApi(settings).post},
-                              first_retry_seconds=0)
+            courier = slack_courier(ARApp(settings), SlackWebApi(settings),
+                                    first_retry_seconds=0)
             start.wait()
             for _ in range(3):  # retry rounds, as each server runs them
                 asyncio.run(courier.deliver_due())

@@ -1,7 +1,9 @@
 """The deployment files (deploy/compose.yml, deploy/k8s/*.yaml) cannot run here, so they are
 read and held to the tested topology: the processes and commands `python -m bot run`
 starts (bot/runtime/runner.py), settings that exist (.env.example), secrets only from
-secrets, probes on the real health paths, and two or more Rasa and action servers."""
+secrets, probes on the real health paths, two or more Rasa and action servers, and each
+Rasa server's state folder (where it keeps messages while the database is down,
+bot/messaging/inbound_spool.py) on a persistent volume of its own."""
 
 from __future__ import annotations
 
@@ -87,6 +89,13 @@ def compose() -> dict:
     return yaml.safe_load((DEPLOY / "compose.yml").read_text())
 
 
+def compose_servers(name: str) -> dict[str, dict]:
+    """The compose services of one server: `name`, or `name-1`, `name-2`, ... (one service
+    per Rasa server, each with its own volume)."""
+    return {n: s for n, s in compose()["services"].items()
+            if n == name or re.fullmatch(rf"{re.escape(name)}-\d+", n)}
+
+
 def k8s_documents() -> list[dict]:
     docs = []
     for path in sorted((DEPLOY / "k8s").glob("*.yaml")):
@@ -112,10 +121,12 @@ def as_module_command(command: list[str]) -> list[str]:
 def test_compose_runs_the_runners_servers_with_its_commands(tmp_path):
     services = compose()["services"]
     for name, command in runner_commands(tmp_path).items():
-        theirs = as_module_command(services[name]["command"])
-        assert without_place(theirs) == without_place(command), name
-        if "--interface" in theirs:
-            assert option(theirs, "--interface") == "0.0.0.0"  # reached from other containers
+        assert compose_servers(name), name
+        for service_name, service in compose_servers(name).items():
+            theirs = as_module_command(service["command"])
+            assert without_place(theirs) == without_place(command), service_name
+            if "--interface" in theirs:  # reached from other containers
+                assert option(theirs, "--interface") == "0.0.0.0"
     assert as_module_command(services["migrate"]["command"]) == ["bot", "migrate"]
 
 
@@ -127,11 +138,14 @@ def test_kubernetes_runs_the_runners_servers_with_its_commands(tmp_path):
     assert as_module_command(container(workloads["ar-migrate"])["command"]) == ["bot", "migrate"]
 
 
+def replicas(service: dict) -> int:
+    return (service.get("deploy") or {}).get("replicas", 1)
+
+
 def test_two_or_more_rasa_and_action_servers():
-    services = compose()["services"]
     workloads = k8s_deployments()
     for name in ("rasa", "actions"):
-        assert services[name]["deploy"]["replicas"] >= 2
+        assert sum(map(replicas, compose_servers(name).values())) >= 2
         assert workloads[name]["spec"]["replicas"] >= 2
 
 
@@ -149,8 +163,9 @@ def test_probes_point_at_the_real_health_paths_on_the_servers_port():
         assert [p["containerPort"] for p in spec["ports"]] == [port]
         assert spec["livenessProbe"]["httpGet"] == {"path": runner.LIVE_PATH, "port": port}
         assert spec["readinessProbe"]["httpGet"] == {"path": runner.READY_PATH, "port": port}
-        assert f"127.0.0.1:{port}{runner.READY_PATH}" in " ".join(
-            services[name]["healthcheck"]["test"]), name
+        for service_name, service in compose_servers(name).items():
+            assert f"127.0.0.1:{port}{runner.READY_PATH}" in " ".join(
+                service["healthcheck"]["test"]), service_name
     assert workloads["console"]["spec"]["template"]["spec"]["containers"][0]["envFrom"]
     assert yaml.safe_load((DEPLOY / "k8s" / "settings.yaml").read_text())["data"][
         "CONSOLE_PORT"] == "5080" == compose()["x-app"]["environment"]["CONSOLE_PORT"]
@@ -223,3 +238,79 @@ def test_nginx_renders_the_shared_template_with_every_variable_it_is_given(comma
     # Rasa reaches the action servers through nginx's second listener.
     assert compose()["x-app"]["environment"]["ACTION_SERVER_URL"] == \
         f"http://nginx:{services['nginx']['environment']['ACTIONS_LISTEN']}/webhook"
+
+
+def image_home_and_user() -> tuple[str, int]:
+    """The image's working directory (the project's root there) and its user's uid."""
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    (workdir,) = re.findall(r"^WORKDIR\s+(\S+)", dockerfile, re.MULTILINE)
+    (uid,) = re.findall(r"useradd\b[^\n]*--uid\s+(\d+)", dockerfile)
+    return workdir, int(uid)
+
+
+def state_folder(settings: dict) -> str:
+    """Where a server in the image keeps its state (AR_STATE_DIR), as bot/settings.py
+    resolves it: the setting, else `var` under the project's root."""
+    folder = str(settings.get("AR_STATE_DIR") or "var")
+    return folder if folder.startswith("/") else f"{image_home_and_user()[0]}/{folder}"
+
+
+def mount_holding(folder: str, mounts: list[tuple[str, str]]) -> str:
+    """The volume, of (volume, mount path) pairs, that the folder is on ("" if none)."""
+    holding = [(len(path), volume) for volume, path in mounts
+               if folder == path.rstrip("/") or folder.startswith(path.rstrip("/") + "/")]
+    return max(holding)[1] if holding else ""
+
+
+def k8s_settings() -> dict:
+    (settings,) = [d for d in k8s_documents()
+                   if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "ar-settings"]
+    return settings["data"]
+
+
+def test_kubernetes_keeps_each_rasa_servers_spool_on_a_persistent_volume_of_its_own():
+    """A pod replaced (a rollout, a node drained) while the database is down must come
+    back with the messages its server kept: the state folder on a claim of the pod's own
+    (a StatefulSet's volumeClaimTemplate, bound again to the pod that takes its name),
+    writable by the image's user, and kept when the set is scaled down or deleted."""
+    rasa = k8s_deployments()["rasa"]
+    assert rasa["kind"] == "StatefulSet"
+    spec, pod = container(rasa), rasa["spec"]["template"]["spec"]
+    env = {**k8s_settings(), **{e["name"]: e.get("value") for e in spec.get("env", [])}}
+    folder = state_folder(env)
+    volume = mount_holding(folder, [(m["name"], m["mountPath"])
+                                    for m in spec.get("volumeMounts", [])])
+    claims = {t["metadata"]["name"]: t["spec"] for t in rasa["spec"]["volumeClaimTemplates"]}
+    assert volume in claims, f"{folder} is not on a volume claimed per pod"
+    assert volume not in {v["name"] for v in pod.get("volumes", [])}  # not shadowed
+    assert claims[volume]["accessModes"] == ["ReadWriteOnce"]
+    assert claims[volume]["resources"]["requests"]["storage"]
+    retention = rasa["spec"].get("persistentVolumeClaimRetentionPolicy", {})
+    assert retention.get("whenScaled", "Retain") == retention.get("whenDeleted", "Retain") \
+        == "Retain"
+    assert pod["securityContext"]["fsGroup"] == image_home_and_user()[1]
+    (service,) = [d for d in k8s_documents()
+                  if d["kind"] == "Service" and d["metadata"]["name"] == rasa["spec"]["serviceName"]]
+    assert service["spec"]["selector"].items() <= rasa["spec"]["template"]["metadata"][
+        "labels"].items()
+
+
+def test_compose_keeps_each_rasa_servers_spool_on_a_named_volume_of_its_own():
+    """A container recreated (a new image, `up --force-recreate`) while the database is
+    down must find the messages its server kept: each Rasa server a service of its own
+    (replicas would share one volume) with its state folder on a named volume of its own,
+    and nginx sending to each."""
+    document = compose()
+    servers = compose_servers("rasa")
+    assert len(servers) >= 2
+    held: dict[str, str] = {}
+    for name, service in servers.items():
+        assert replicas(service) == 1, name
+        folder = state_folder(service.get("environment") or {})
+        mounts = [tuple(v.split(":")[:2]) for v in service.get("volumes", [])]
+        volume = mount_holding(folder, mounts)
+        assert volume in (document.get("volumes") or {}), f"{name}: {folder} on no named volume"
+        held[name] = volume
+    assert len(set(held.values())) == len(held), held
+    upstreams = document["services"]["nginx"]["environment"]["RASA_SERVERS"]
+    assert re.findall(r"server (\S+):5005 ", upstreams) == list(servers)

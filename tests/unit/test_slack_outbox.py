@@ -1,6 +1,6 @@
 """Replies to Slack go through the outbox (integrations.outbox): a failed
-chat.postMessage is kept and sent again, before any later reply in its thread, through
-the real slack_sdk client and a fake Slack."""
+chat.postMessage is kept and sent again, before any later reply in its channel (its
+thread or the next message's), through the real slack_sdk client and a fake Slack."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from bot import clock
 from bot.messaging import channel_store
 from bot.runtime.app import ARApp
 from bot.settings import load_settings
-from integrations.outbox import Courier
-from integrations.slack_api import SlackWebApi, thread_address
+from integrations.slack_api import SlackWebApi, slack_courier, thread_address
 from tests.fakes.slack_api import FakeSlackAPI
 
 TOKEN = "xoxb-unit-test"
@@ -32,7 +31,7 @@ def ledger_and_courier(tmp_path, slack, token=TOKEN) -> tuple[ARApp, Courier]:
     settings = load_settings({"AR_STATE_DIR": str(tmp_path), "SLACK_BOT_TOKEN": token,
                               "SLACK_API_BASE_URL": slack.base_url})
     app = ARApp(settings)
-    return app, Courier(app, {"slack": SlackWebApi(settings).post}, first_retry_seconds=0)
+    return app, slack_courier(app, SlackWebApi(settings), first_retry_seconds=0)
 
 
 def queue(app: ARApp, *bodies: str) -> None:
@@ -86,3 +85,47 @@ def test_a_worker_forked_after_the_courier_was_made_never_sends_what_another_cla
     other_worker.start()
     other_worker.join(30)
     assert other_worker.exitcode == 0 and slack.posts() == []
+
+
+def test_the_answer_to_a_later_message_waits_for_the_one_to_the_message_before(
+        tmp_path, demo_db, slack):
+    """Each message of a direct message is answered in its own thread. Server A answered
+    the first and is posting its answer; server B has answered the second (A had finished
+    with the first) and delivers: B's answer must not reach the customer before A's."""
+    app, server_b = ledger_and_courier(tmp_path, slack)
+    _, server_a = ledger_and_courier(tmp_path, slack)
+    first, second = (thread_address("D0PETER", f"1790000000.00020{n}") for n in (1, 2))
+    with app.session() as session:
+        [row] = channel_store.queue_replies(session, "slack", first, ["Hello!"], clock.now(),
+                                            thread=first.partition("/")[2])
+        assert channel_store.claim(session, row.id, server_a.worker, clock.now())
+    with app.session() as session:
+        channel_store.queue_replies(session, "slack", second, ["I can help with that."],
+                                    clock.now(), thread=second.partition("/")[2])
+    asyncio.run(server_b.deliver("slack", second))
+    assert slack.posts() == []  # behind the answer A is posting
+    asyncio.run(server_a.deliver("slack", first))
+    assert [(f"{p.channel}/{p.thread_ts}", p.text) for p in slack.posts()] == [
+        (first, "Hello!"), (second, "I can help with that.")]
+
+
+def test_after_an_outage_a_conversation_gets_its_answers_in_order_none_overtaking(
+        tmp_path, demo_db, slack):
+    """Slack down while two messages of one DM and one of another were answered: once it
+    is back, delivering the later answer sends the earlier one first; the other DM's
+    answer is its own and goes in the retry round."""
+    app, outbox = ledger_and_courier(tmp_path, slack)
+    first, second = (thread_address("D0PETER", f"1790000000.00030{n}") for n in (1, 2))
+    elsewhere = thread_address("D0KLAUS", "1790000000.000301")
+    slack.down()
+    for place, body in ((first, "Hello!"), (second, "Thanks!"), (elsewhere, "Hallo!")):
+        with app.session() as session:
+            channel_store.queue_replies(session, "slack", place, [body], clock.now(),
+                                        thread=place.partition("/")[2])
+        asyncio.run(outbox.deliver("slack", place))
+    assert slack.posts() == []
+    slack.up()
+    asyncio.run(outbox.deliver("slack", second))
+    assert [p.text for p in slack.posts()] == ["Hello!", "Thanks!"]
+    asyncio.run(outbox.deliver_due())
+    assert [p.text for p in slack.posts()] == ["Hello!", "Thanks!", "Hallo!"]
