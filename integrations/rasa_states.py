@@ -15,8 +15,9 @@ every message. All are what Rasa's own code works out
 
 from __future__ import annotations
 
-import json
 import copy as copying
+import itertools
+import json
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any, Optional
@@ -24,7 +25,9 @@ from typing import Any, Optional
 from rasa.core.actions.action import ActionExtractSlots
 from rasa.shared.core.constants import ACTION_VALIDATE_SLOT_MAPPINGS
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, Restarted, SlotSet, UserUttered
+from rasa.shared.core.events import (ActionExecuted, ActionReverted, ActiveLoop, BotUttered,
+                                     Restarted, SessionStarted, SlotSet, UserUttered,
+                                     UserUtteranceReverted)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 CONVERSATIONS_KEPT = 2000
@@ -118,15 +121,58 @@ class StatesOfConversations:
         states.append(domain._clean_state(state))
 
 
-def _keep_applied_events(rasa_applied_events=DialogueStateTracker.applied_events):
+@dataclass(frozen=True)
+class _Applied:
+    """A tracker's applied events as worked out over its first `count` events."""
+    count: int
+    last: Any  # the last of those events (the tracker's events are only ever added to)
+    events: list
+    loops: frozenset  # the names of the loops its events activate
+
+
+def _loop_names(events) -> frozenset:
+    return frozenset(e.name for e in events if isinstance(e, ActiveLoop) and e.name)
+
+
+def _apply(tracker, applied: list, events, loops: frozenset) -> None:
+    """Rasa 3.6.21's DialogueStateTracker.applied_events over `events`, continued from
+    `applied` (what it worked out over the events before them, with the same loops)."""
+    for event in events:
+        if isinstance(event, (Restarted, SessionStarted)):
+            applied.clear()
+        elif isinstance(event, ActionReverted):
+            tracker._undo_till_previous(ActionExecuted, applied)
+        elif isinstance(event, UserUtteranceReverted):
+            tracker._undo_till_previous(UserUttered, applied)
+            tracker._undo_till_previous(ActionExecuted, applied)
+        elif isinstance(event, ActionExecuted) and event.action_name in loops and \
+                not tracker._first_loop_execution_or_unhappy_path(event.action_name, applied):
+            tracker._undo_till_previous_loop_execution(event.action_name, applied)
+        else:
+            applied.append(event)
+
+
+def _keep_applied_events():
     def applied_events(tracker):
+        """Kept until an event is added; then continued over the events added, unless
+        they activate a loop none before did (Rasa's rule for a loop's own executions
+        looks at every loop of the session): then worked out from the start."""
         events = tracker.events
-        last = events[-1] if events else None
+        count = len(events)
         kept = tracker.__dict__.get("_applied_events_kept")
-        if kept is None or kept[0] != len(events) or kept[1] is not last:
-            kept = (len(events), last, rasa_applied_events(tracker))
+        if kept is None or kept.count != count or kept.last is not (events[-1] if count else None):
+            added = list(itertools.islice(events, kept.count, None)) \
+                if kept is not None and 0 < kept.count <= count \
+                and events[kept.count - 1] is kept.last else None
+            if added is not None and _loop_names(added) <= kept.loops:
+                applied, loops = list(kept.events), kept.loops
+                _apply(tracker, applied, added, loops)
+            else:
+                applied, loops = [], _loop_names(events)
+                _apply(tracker, applied, events, loops)
+            kept = _Applied(count, events[-1] if count else None, applied, loops)
             tracker.__dict__["_applied_events_kept"] = kept
-        return list(kept[2])  # callers may change their list
+        return list(kept.events)  # callers may change their list
 
     return applied_events
 

@@ -9,10 +9,12 @@ import pytest
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
-from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.events import (ActionExecuted, ActiveLoop, SessionStarted, SlotSet,
+                                     UserUttered, UserUtteranceReverted)
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
 from bot.settings import PROJECT_ROOT
+from integrations import rasa_states
 from integrations.rasa_tracker_store import ARTrackerStore
 
 
@@ -86,5 +88,41 @@ def test_two_workers_taking_turns_in_one_conversation_store_each_event_once(tmp_
         texts = [e.get("text") for e in events_of(await rasas.retrieve("c1"))
                  if e["event"] == "user"]
         assert texts == ["hi"] + [f"message {n}" for n in range(2, 9)]
+
+    asyncio.run(scenario())
+
+
+def what_a_tracker_is(tracker) -> dict:
+    return {"state": tracker.current_state(EventVerbosity.ALL),
+            "slots": {n: (s.value, s.has_been_set) for n, s in tracker.slots.items()},
+            "paused": tracker.is_paused(), "followup": tracker.followup_action,
+            "loop": tracker.active_loop, "applied": tracker.applied_events()}
+
+
+def test_each_read_is_the_last_replay_brought_up_to_date_as_a_replay_from_the_start(
+        stores, domain, monkeypatch):
+    monkeypatch.setattr(DialogueStateTracker, "copy", rasa_states._copy_without_replay())
+    ours, rasas = stores
+    def extra(n: int) -> list:
+        at = n + 0.5
+        return [[ActiveLoop("payment_plan_form", timestamp=at),
+                 SlotSet("requested_slot", "plan_amount", timestamp=at)],
+                [UserUtteranceReverted(timestamp=at)],
+                [ActiveLoop(None, timestamp=at), SlotSet("requested_slot", None, timestamp=at)],
+                [ActionExecuted("action_session_start", timestamp=at),
+                 SessionStarted(timestamp=at)], [], []][n % 6]
+
+    async def scenario():
+        await ours.save(DialogueStateTracker.from_events("c1", turn("hi", 1.0), domain.slots))
+        for n in range(2, 26):
+            tracker = await ours.retrieve("c1")
+            assert what_a_tracker_is(tracker) == what_a_tracker_is(await rasas.retrieve("c1"))
+            for event in turn(f"message {n}", float(n)) + extra(n):
+                tracker.update(event)
+            await ours.save(tracker)
+            tracker.update(SlotSet("language", "changed after the save", timestamp=n + 0.9))
+        last = await ours.retrieve("c1")
+        assert what_a_tracker_is(last) == what_a_tracker_is(await rasas.retrieve("c1"))
+        assert last.get_slot("language") == "en"
 
     asyncio.run(scenario())
