@@ -73,7 +73,7 @@ class Settings:
     # redis://:password@host:port/db (several machines), empty (in memory, one process);
     # and how many Rasa worker processes serve each port (one per core).
     lock_store_url: str = field(default="", repr=False)
-    rasa_workers: int = 1
+    rasa_workers: int = 2
     # Where the workers of one server keep their Prometheus counts (set by the runner).
     metrics_dir: str = ""
     # Twilio (SMS, WhatsApp); empty account or token: the connector refuses webhooks.
@@ -198,6 +198,7 @@ def kept_secret(path: Path) -> str:
 def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
     env = os.environ if env is None else env
     state_dir = Path(env.get("AR_STATE_DIR", str(PROJECT_ROOT / "var")))
+    lock_store_url = env.get("LOCK_STORE_URL", f"sqlite:///{state_dir / 'locks.db'}")
     rasa_port = _int(env, "RASA_PORT", 5005)
     action_port = _int(env, "ACTION_SERVER_PORT", 5055)
     return Settings(
@@ -210,8 +211,10 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         rasa_port=rasa_port,
         action_port=action_port,
         action_interface=env.get("ACTION_SERVER_INTERFACE", "127.0.0.1"),
-        lock_store_url=env.get("LOCK_STORE_URL", f"sqlite:///{state_dir / 'locks.db'}"),
-        rasa_workers=_int(env, "RASA_WORKERS", 1),
+        lock_store_url=lock_store_url,
+        # Two workers share the two cores of the machine it was measured on (README,
+        # "Speed"); they need a lock store they share, so one without.
+        rasa_workers=_int(env, "RASA_WORKERS", 2 if lock_store_url else 1),
         metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),
         rasa_auth_token=env.get("RASA_AUTH_TOKEN", ""),
         pay_portal_url=env.get(

@@ -2,12 +2,14 @@
 started as `python -m rasa_sdk` starts it (rasa_sdk imported after our logs are set up, so
 that what its imports print is a log record too), plus /health/live, /health/ready (the ledger
 database answers) and /metrics, a count of failed actions, and redacted JSON logs in
-which each line of an action call names its conversation (hashed).
+which each line of an action call names its conversation (hashed), one of them per call
+(`"event": "action"`: the action, its HTTP status, how long it took).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, Optional, Sequence
 
 from sanic import Sanic
@@ -19,6 +21,7 @@ from integrations.action_calls import keep_omitted_counts
 from integrations.operations import add_routes
 
 logger = logging.getLogger(__name__)
+call_logger = logging.getLogger("actions.call")
 ERROR_REASONS = {400: "rejected", 404: "not_found"}
 
 
@@ -36,7 +39,7 @@ def instrument(app: Sanic, settings: Settings) -> None:
 
     @app.middleware("request")
     async def begin_call(request: Request) -> None:
-        request.ctx.action = None
+        request.ctx.action, request.ctx.started = None, time.monotonic()
         if request.path != "/webhook":
             logs.begin(None)
             return
@@ -50,9 +53,15 @@ def instrument(app: Sanic, settings: Settings) -> None:
 
     @app.middleware("response")
     async def count_failures(request: Request, reply) -> None:
-        if request.path == "/webhook" and reply is not None and reply.status >= 400:
-            metrics.action_failed(getattr(request.ctx, "action", None),
-                                  ERROR_REASONS.get(reply.status, "error"))
+        if request.path != "/webhook" or reply is None:
+            return
+        action = getattr(request.ctx, "action", None)
+        if reply.status >= 400:
+            metrics.action_failed(action, ERROR_REASONS.get(reply.status, "error"))
+        call_logger.info("action", extra={
+            "event": "action", "action": action if isinstance(action, str) else None,
+            "status": reply.status,
+            "latency_ms": round((time.monotonic() - request.ctx.started) * 1000, 1)})
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:

@@ -64,7 +64,11 @@ class SlackConversation:
             await self.say(message, request, not_text_reply, caller, held)
             return
         await self._converse(message, on_new_message, request, held)
-        await self.courier.deliver(CHANNEL, thread_address(message.channel, message.thread_ts))
+        address = thread_address(message.channel, message.thread_ts)
+        await self.courier.deliver(CHANNEL, address)
+        # After the replies are out: the frustration check and an open handoff's relay
+        # need not hold them back.
+        await handoff_hook.customer_turn(message.user, CHANNEL, address, message.text)
 
     async def say(self, message: SlackMessage, request: Any,
                   text_for: Callable[[Optional[str]], str],
@@ -90,8 +94,6 @@ class SlackConversation:
             metadata={**message.metadata(), DELIVERY_KEY: message.delivery_id}),
             on_new_message, held is not None and held.resumed)
         await asyncio.to_thread(self._queue, message, replies.messages, True, held)
-        await handoff_hook.customer_turn(message.user, CHANNEL, thread_address(
-            message.channel, message.thread_ts), message.text)
 
     async def _recognise(self, user: str) -> Optional[Caller]:
         """Who the Slack user is; one not yet on file is tied to the contact with their

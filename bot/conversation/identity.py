@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Optional
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from bot.conversation.references import name_references
 from bot.ledger.audit import record
@@ -66,15 +66,15 @@ def identify(session: Session, conversation_id: str, channel: Optional[str],
     contact = None
     if channel in PHONE_CHANNELS:
         contact = session.scalars(
-            select(Contact).where(Contact.phone == _phone_of(conversation_id),
-                                  Contact.status == "active")
+            select(Contact).options(joinedload(Contact.customer))  # asked on every call
+            .where(Contact.phone == _phone_of(conversation_id), Contact.status == "active")
         ).first()
         if contact:
             return _caller(contact.customer, contact, "phone")
     elif channel in SLACK_CHANNELS:
         contact = session.scalars(
-            select(Contact).where(Contact.slack_user_id == conversation_id,
-                                  Contact.status == "active")
+            select(Contact).options(joinedload(Contact.customer))
+            .where(Contact.slack_user_id == conversation_id, Contact.status == "active")
         ).first()
         if contact:
             return _caller(contact.customer, contact, "slack")

@@ -209,8 +209,11 @@ def test_the_logs_hold_every_turn_and_none_of_the_personal_data_sent(assistant,
     assert all(e["channel"] == "whatsapp" and e["level"] == "info" for e in his)
     assert all(e["language"] == "de" for e in his)
     assert all(isinstance(e["latency_ms"], float) for e in his)
-    # The action server's lines of those turns name the same conversation.
-    assert any(e.get("conversation") == klaus_key for e in found["actions"])
+    # The action server writes a line per action call, naming the same conversation.
+    calls = [e for e in found["actions"] if e.get("conversation") == klaus_key]
+    assert calls and all(e["event"] == "action" and e["status"] == 200 for e in calls)
+    assert "action_validate_slot_mappings" in {e["action"] for e in calls}
+    assert all(isinstance(e["latency_ms"], float) for e in calls)
 
 
 def _pid_of_action_server(port: int) -> int:

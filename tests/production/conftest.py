@@ -114,6 +114,7 @@ def production(trained_model) -> Topology:
            "PUBLIC_BASE_URL": nginx.url,
            "CONSOLE_PORT": str(free_port()),
            "RASA_AUTH_TOKEN": "production-" + secrets.token_urlsafe(16),
+           "RASA_WORKERS": "1",  # as deploy/ runs them: one worker per server
            # Retries of failed sends come round quickly in these tests.
            "OUTBOX_POLL_SECONDS": "0.5", "OUTBOX_FIRST_RETRY_SECONDS": "1"}
     topology: Optional[Topology] = None

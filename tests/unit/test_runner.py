@@ -65,13 +65,17 @@ def test_a_single_worker_counts_in_memory_and_several_in_their_own_folder(
     # Set at all, even empty, the variable makes prometheus_client write counter_<pid>.db
     # files into the working directory: the project's root.
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
-    one = load_settings({"AR_STATE_DIR": str(tmp_path)})
+    one = load_settings({"AR_STATE_DIR": str(tmp_path), "RASA_WORKERS": "1"})
     assert "PROMETHEUS_MULTIPROC_DIR" not in rasa_server_environment(one, 5005)
-    two = load_settings({"AR_STATE_DIR": str(tmp_path), "RASA_WORKERS": "2",
-                         "LOCK_STORE_URL": f"sqlite:///{tmp_path}/locks.db"})
+    two = load_settings({"AR_STATE_DIR": str(tmp_path)})  # the default: two workers
     env = rasa_server_environment(two, 5005)
     assert env["SANIC_WORKERS"] == "2"
     assert env["PROMETHEUS_MULTIPROC_DIR"].startswith(str(tmp_path))
+
+
+def test_two_workers_by_default_one_without_a_shared_lock_store(tmp_path):
+    assert load_settings({"AR_STATE_DIR": str(tmp_path)}).rasa_workers == 2
+    assert load_settings({"AR_STATE_DIR": str(tmp_path), "LOCK_STORE_URL": ""}).rasa_workers == 1
 
 
 @pytest.mark.parametrize("argv", [["--auth-token", "s3cret"], ["-t", "s3cret"],
