@@ -45,7 +45,8 @@ logger = logging.getLogger(__name__)
 HEALTH_TIMEOUT_SECONDS = 2.0
 DRAINING_AT_ONCE = 8
 # (request, held): answer a kept message as if it had just come, and finish it
-# (held_messages.finish), best in the transaction that queues its replies.
+# (held_messages.finish); its replies queued with answer_queued in the same transaction
+# when the turn does more after them (the handoff check), then finished.
 Answer = Callable[[Any, Held], Awaitable[None]]
 # (request, channel, sender, payload of the first message waiting, notice): tell the
 # sender their messages wait (holding_texts).

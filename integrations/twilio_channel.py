@@ -277,7 +277,8 @@ class TwilioMessagingInput(InputChannel):
     async def reply(self, recipient: str, messages: list[dict],
                     language: Optional[str] = None, answered: Optional[int] = None) -> None:
         """Send what the bot said, and remember its buttons as the numbered choices;
-        answered: the kept message this answers, finished in the same transaction."""
+        answered: the kept message this answers, marked so in the same transaction (its
+        turn finishes it)."""
         text, buttons = reply_text(messages, language)
 
         def queue() -> bool:
@@ -286,7 +287,7 @@ class TwilioMessagingInput(InputChannel):
                                             buttons, self.app.now())
                 queued = bool(text) and self._queue_text(session, recipient, text)
                 if answered is not None:
-                    held_messages.finish(session, answered)
+                    held_messages.answer_queued(session, answered)
                 return queued
 
         if await asyncio.to_thread(queue):
@@ -347,6 +348,12 @@ class TwilioMessagingInput(InputChannel):
         await self.reply(inbound.sender, collector.messages, language, answered=held.id)
         await handoff_hook.customer_turn(inbound.sender, inbound.channel, inbound.sender,
                                          inbound.body)
+        await asyncio.to_thread(self._finish, held.id)
+
+    def _finish(self, held_id: int) -> None:
+        """The kept message's turn done, its handoff check included: gone from the queue."""
+        with self.app.session() as session:
+            held_messages.finish(session, held_id)
 
     def _receive(self, inbound: Inbound) -> Received:
         """In one transaction, before Twilio gets its answer: the delivery recorded, and

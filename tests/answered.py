@@ -26,7 +26,7 @@ def answered(app: ARApp, channel: str, sender: str,
     for its first try."""
     outbox_channel, recipient = outbox or (channel, sender)
     with app.session() as session:
-        if not held_messages.settled(session, channel, sender):
+        if not held_messages.settled(session, channel, sender, app.now()):
             return False
         first_unsent = session.scalars(
             select(OutboundMessage)

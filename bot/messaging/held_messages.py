@@ -21,6 +21,9 @@ from bot.messaging.rate_limits import (RateLimit, claim_notice, give_back_slot, 
                                        window_full)
 
 HELD, CLAIMED = "held", "claimed"
+# Answered (its replies queued), what the turn does after (the frustration check, an open
+# handoff's relay) still running: not answered again, and not yet settled.
+ANSWERED = "answered"
 BEHIND = "behind"  # kept only because earlier messages of the sender are
 ADMITTED = "admitted"  # queued to be answered at once: first in line, within the limit
 # Why a sender's first message waits while nothing is being answered: nothing will move
@@ -129,10 +132,17 @@ def waiting(session: Session, channel: str, sender: str) -> int:
     return _waiting(session, channel, sender)
 
 
-def settled(session: Session, channel: str, sender: str) -> bool:
-    """Whether nothing of the sender is being answered or about to be: no live claim, and
-    no message kept or only ones parked behind the rate limit or the assistant being
-    down. (What a test waits for after a webhook returns.)"""
+def settled(session: Session, channel: str, sender: str,
+            now: Optional[datetime] = None) -> bool:
+    """Whether nothing of the sender is being answered or about to be: no live claim, no
+    turn still finishing, and no message kept or only ones parked behind the rate limit
+    or the assistant being down. (What a test waits for after a webhook returns.)"""
+    finishing = select(HeldMessage.id).where(_of(channel, sender),
+                                             HeldMessage.status == ANSWERED)
+    if now is not None:  # a server that died after answering left it: not waited for
+        finishing = finishing.where(HeldMessage.claimed_at > now - CLAIM_TIMEOUT)
+    if session.scalar(finishing.limit(1)) is not None:
+        return False
     oldest = _first(session, channel, sender)
     if oldest is None:
         return True
@@ -226,10 +236,21 @@ def claim_next(session: Session, limit: RateLimit, channel: str, sender: str,
 
 
 def finish(session: Session, held_id: int) -> None:
-    """The kept message its claimant has answered: gone from the queue (the transcript
-    has it). Only while claimed: SQLite gives a deleted row's id to the next one kept."""
+    """The kept message its claimant has answered, and all its turn does: gone from the
+    queue (the transcript has it). Only while its claimant's (claimed or answered): SQLite
+    gives a deleted row's id to the next one kept."""
     session.execute(delete(HeldMessage).where(HeldMessage.id == held_id,
+                                              HeldMessage.status.in_((CLAIMED, ANSWERED)))
+                    .execution_options(synchronize_session=False))
+
+
+def answer_queued(session: Session, held_id: int) -> None:
+    """Its replies are queued (in this transaction, so a server dying after it cannot
+    answer it twice); what the turn does after them still runs, then `finish`. The
+    sender's next message may be claimed meanwhile."""
+    session.execute(update(HeldMessage).where(HeldMessage.id == held_id,
                                               HeldMessage.status == CLAIMED)
+                    .values(status=ANSWERED)
                     .execution_options(synchronize_session=False))
 
 
@@ -242,6 +263,9 @@ def release(session: Session, held_id: int, counted: bool = True,
     row = session.get(HeldMessage, held_id)
     if row is None:
         return False
+    if row.status == ANSWERED:  # its replies are queued: what failed came after them
+        session.delete(row)
+        return True
     if not counted:
         row.status, row.claimed_at = HELD, None
         if limit is not None and now is not None:

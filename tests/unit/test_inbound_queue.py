@@ -127,3 +127,30 @@ def test_a_message_kept_while_the_assistant_was_down_is_counted_once(db):
         queue(db, f"m{i}")
         finish(db, claim(db))
     assert queue(db, "m3").notice == holding_texts.RATE_LIMITED  # three answered: full
+
+
+def test_a_turn_still_finishing_after_its_replies_is_not_settled_nor_answered_again(db):
+    queue(db, "this is the third time I ask!")
+    queue(db, "hello?")
+    taken = claim(db)
+    with db.session() as session:  # its replies queued; the handoff check still to run
+        held_messages.answer_queued(session, taken.id)
+    assert not settled(db)
+    following = claim(db)  # the sender's next message need not wait for it
+    assert following.payload == {"text": "hello?"}
+    finish(db, following)
+    assert not settled(db)
+    with db.session() as session:  # the check failed: its replies went out all the same
+        assert held_messages.release(session, taken.id)
+    assert settled(db) and claim(db) is None
+
+
+def test_a_turn_left_finishing_by_a_server_that_died_is_not_waited_for(db):
+    queue(db, "what do we owe?")
+    taken = claim(db)
+    with db.session() as session:
+        held_messages.answer_queued(session, taken.id)
+        assert not held_messages.settled(session, "sms", JANE, T0 + timedelta(seconds=1))
+        later = T0 + held_messages.CLAIM_TIMEOUT + timedelta(seconds=1)
+        assert held_messages.settled(session, "sms", JANE, later)
+    assert claim(db, T0 + held_messages.CLAIM_TIMEOUT * 2) is None  # never answered twice
