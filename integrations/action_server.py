@@ -2,13 +2,16 @@
 started as `python -m rasa_sdk` starts it (rasa_sdk imported after our logs are set up, so
 that what its imports print is a log record too), plus /health/live, /health/ready (the ledger
 database answers) and /metrics, a count of failed actions, and redacted JSON logs in
-which each line of an action call names its conversation (hashed), one of them per call
-(`"event": "action"`: the action, its HTTP status, how long it took).
+which each line of an action call names its conversation (hashed); at LOG_LEVEL=DEBUG
+one of them per call (`"event": "action"`: the action, its HTTP status, how long it
+took). Not at INFO: written on every call, that line cost a quarter of the benchmark's
+throughput at 50 conversations (measured, README "Speed"; not understood yet).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from typing import Any, Optional, Sequence
 
@@ -58,7 +61,7 @@ def instrument(app: Sanic, settings: Settings) -> None:
         action = getattr(request.ctx, "action", None)
         if reply.status >= 400:
             metrics.action_failed(action, ERROR_REASONS.get(reply.status, "error"))
-        call_logger.info("action", extra={
+        call_logger.debug("action", extra={
             "event": "action", "action": action if isinstance(action, str) else None,
             "status": reply.status,
             "latency_ms": round((time.monotonic() - request.ctx.started) * 1000, 1)})
@@ -74,7 +77,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     args = create_argument_parser().parse_args(argv)
     keep_omitted_counts()  # before any action call is read
     utils.update_sanic_log_level()
-    logs.configure_process("actions", settings, level=args.loglevel or logging.INFO)
+    # The more detailed of rasa_sdk's flags (INFO unless given) and Rasa's LOG_LEVEL.
+    named = logging.getLevelName(os.environ.get("LOG_LEVEL", "INFO").upper())
+    logs.configure_process("actions", settings, level=min(
+        args.loglevel or logging.INFO, named if isinstance(named, int) else logging.INFO))
     app = create_app(args.actions, cors_origins=args.cors, auto_reload=args.auto_reload)
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
     instrument(app, settings)
