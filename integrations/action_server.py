@@ -5,7 +5,7 @@ database answers) and /metrics, a count of failed actions, and redacted JSON log
 which each line of an action call names its conversation (hashed); at LOG_LEVEL=DEBUG
 one of them per call (`"event": "action"`: the action, its HTTP status, how long it
 took). Not at INFO: written on every call, that line cost a quarter of the benchmark's
-throughput at 50 conversations (measured, README "Speed"; not understood yet).
+throughput at 50 conversations (measured, README "Logs"; not understood yet).
 """
 
 from __future__ import annotations
