@@ -43,8 +43,12 @@ def _left_open(amount: Decimal, paid: Decimal, credited: Decimal) -> Decimal:
     return max(amount - paid - credited, ZERO)
 
 
-def _put_beyond(amount: Decimal, paid: Decimal, credited: Decimal) -> Decimal:
+def _overpaid(amount: Decimal, paid: Decimal, credited: Decimal) -> Decimal:
     return max(paid + credited - amount, ZERO)
+
+
+def _unapplied(amount: Decimal, applied: Decimal) -> Decimal:
+    return max(amount - applied, ZERO)
 
 
 def open_amount(invoice: Invoice) -> Decimal:
@@ -53,7 +57,7 @@ def open_amount(invoice: Invoice) -> Decimal:
 
 def overpaid_amount(invoice: Invoice) -> Decimal:
     """What payments and credits put on an invoice beyond its amount: the customer's money."""
-    return _put_beyond(invoice.amount, paid_amount(invoice), credited_amount(invoice))
+    return _overpaid(invoice.amount, paid_amount(invoice), credited_amount(invoice))
 
 
 def open_disputes(invoice: Invoice):
@@ -84,7 +88,7 @@ def last_payment(invoice: Invoice) -> Optional[Payment]:
 
 
 def unapplied_payment_amount(payment: Payment) -> Decimal:
-    return max(payment.amount - sum((a.applied_amount for a in payment.applications), ZERO), ZERO)
+    return _unapplied(payment.amount, sum((a.applied_amount for a in payment.applications), ZERO))
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,7 @@ def account_summary(customer: Customer, today: date) -> AccountSummary:
     """The account's totals, aging and open invoices, by the same rules as open_amount.
 
     Read as columns in five queries, not as ORM objects: for an account with 5,000 open
-    invoices that is 11 ms instead of 270 ms (README, "Speed"), and a balance is asked
+    invoices that is 27 ms instead of 270 ms (README, "Speed"), and a balance is asked
     in most conversations."""
     session = object_session(customer)
     if session is None:
@@ -140,7 +144,7 @@ def account_summary(customer: Customer, today: date) -> AccountSummary:
                                          PaymentApplication.applied_amount)
                          .join(Payment, PaymentApplication.payment_id == Payment.id)
                          .where(Payment.customer_id == cid))
-    unapplied = sum((max(amount - applied_from[pid], ZERO) for pid, amount in session.execute(
+    unapplied = sum((_unapplied(amount, applied_from[pid]) for pid, amount in session.execute(
         select(Payment.id, Payment.amount).where(Payment.customer_id == cid))), ZERO)
     unapplied += sum(session.scalars(select(CreditNote.amount).where(
         CreditNote.customer_id == cid, CreditNote.invoice_id.is_(None))), ZERO)
@@ -149,7 +153,7 @@ def account_summary(customer: Customer, today: date) -> AccountSummary:
     for iid, number, issued, due, amount in session.execute(
             select(Invoice.id, Invoice.invoice_number, Invoice.issue_date, Invoice.due_date,
                    Invoice.amount).where(of_customer)):
-        unapplied += _put_beyond(amount, paid[iid], credited[iid])
+        unapplied += _overpaid(amount, paid[iid], credited[iid])
         left = _left_open(amount, paid[iid], credited[iid])
         if left > ZERO:
             open_invoices.append(OpenInvoice(iid, number, issued, due, amount, left))

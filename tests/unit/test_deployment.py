@@ -230,11 +230,10 @@ def test_nginx_renders_the_shared_template_with_every_variable_it_is_given(comma
     rendered = set(re.findall(r"\$\$?\{([A-Z_]+)\}", command_of().split("<")[0]))
     given = set(services["nginx"]["environment"])
     assert rendered == given == {e["name"] for e in container(k8s_deployments()["nginx"])["env"]}
-    template = PROJECT_ROOT / NGINX_TEMPLATE
-    if template.exists():  # written by helper scale; the same names as it documents
-        lines = [line for line in template.read_text().splitlines()
-                 if not line.lstrip().startswith("#")]  # its header explains ${NAME}
-        assert set(re.findall(r"\$\{([A-Z_]+)\}", "\n".join(lines))) == given
+    template = PROJECT_ROOT / NGINX_TEMPLATE  # the file both deployments mount
+    lines = [line for line in template.read_text().splitlines()
+             if not line.lstrip().startswith("#")]  # its header explains ${NAME}
+    assert set(re.findall(r"\$\{([A-Z_]+)\}", "\n".join(lines))) == given
     # Rasa reaches the action servers through nginx's second listener.
     assert compose()["x-app"]["environment"]["ACTION_SERVER_URL"] == \
         f"http://nginx:{services['nginx']['environment']['ACTIONS_LISTEN']}/webhook"
