@@ -44,9 +44,9 @@ logger = logging.getLogger(__name__)
 
 HEALTH_TIMEOUT_SECONDS = 2.0
 DRAINING_AT_ONCE = 8
-# (request, held): answer a kept message as if it had just come, marking it answered
-# (held_messages.answer_queued) in the transaction that queues its replies; once the
-# whole turn is done (the handoff check included) the drain finishes it.
+# (request, held): answer a kept message as if it had just come, and finish it
+# (held_messages.finish); its replies queued with answer_queued in the same transaction
+# when the turn does more after them (the handoff check), then finished.
 Answer = Callable[[Any, Held], Awaitable[None]]
 # (request, channel, sender, payload of the first message waiting, notice): tell the
 # sender their messages wait (holding_texts).
@@ -233,7 +233,6 @@ class SenderGate:
             try:
                 async with self._renewing(held):
                     await self._answer(request, held)
-                await asyncio.to_thread(self._in_session, held_messages.finish, held.id)
             except Exception as error:  # kept: tried again, still first in line
                 down = dependency_down(error)
                 logger.warning("%s message from %s not answered yet (%s%s)", channel,

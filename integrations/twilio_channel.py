@@ -262,13 +262,13 @@ class TwilioMessagingInput(InputChannel):
 
     async def _send(self, recipient: str, text: str, despite_opt_out: bool = False,
                     answered: Optional[int] = None) -> None:
-        """Queue text and send it; answered: the kept message this answers, marked so in
+        """Queue text and send it; answered: the kept message this answers, finished in
         the same transaction (so that a server dying after it cannot answer it twice)."""
         def queue() -> bool:
             with self.app.session() as session:
                 queued = self._queue_text(session, recipient, text, despite_opt_out)
                 if answered is not None:
-                    held_messages.answer_queued(session, answered)
+                    held_messages.finish(session, answered)
                 return queued
 
         if await asyncio.to_thread(queue):
@@ -277,7 +277,8 @@ class TwilioMessagingInput(InputChannel):
     async def reply(self, recipient: str, messages: list[dict],
                     language: Optional[str] = None, answered: Optional[int] = None) -> None:
         """Send what the bot said, and remember its buttons as the numbered choices;
-        answered: the kept message this answers, marked so in the same transaction."""
+        answered: the kept message this answers, marked so in the same transaction (its
+        turn finishes it)."""
         text, buttons = reply_text(messages, language)
 
         def queue() -> bool:
@@ -347,6 +348,12 @@ class TwilioMessagingInput(InputChannel):
         await self.reply(inbound.sender, collector.messages, language, answered=held.id)
         await handoff_hook.customer_turn(inbound.sender, inbound.channel, inbound.sender,
                                          inbound.body)
+        await asyncio.to_thread(self._finish, held.id)
+
+    def _finish(self, held_id: int) -> None:
+        """The kept message's turn done, its handoff check included: gone from the queue."""
+        with self.app.session() as session:
+            held_messages.finish(session, held_id)
 
     def _receive(self, inbound: Inbound) -> Received:
         """In one transaction, before Twilio gets its answer: the delivery recorded, and
