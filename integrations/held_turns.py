@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any, AsyncIterator, Awaitable, Callable, Optional, Sequence
@@ -43,6 +44,12 @@ from integrations.rasa_operations import TurnNotSaved
 logger = logging.getLogger(__name__)
 
 HEALTH_TIMEOUT_SECONDS = 2.0
+# For channels whose turns are kept when the action server cannot be reached
+# (rasa_operations.keep_failed_turns): an action server that passed its health check
+# this recently counts as up without another. A drained queue asked before every turn,
+# an HTTP round trip on both servers per message. One that went down since fails the
+# turn that needs it, which is kept and parked as if the check had failed.
+UP_FOR_SECONDS = 1.0
 DRAINING_AT_ONCE = 8
 # (request, held): answer a kept message as if it had just come, and finish it
 # (held_messages.finish); its replies queued with answer_queued in the same transaction
@@ -104,19 +111,25 @@ async def assistant_up(request: Any, client: Optional[aiohttp.ClientSession] = N
 
 class SenderGate:
     def __init__(self, app: ARApp, channels: Sequence[str], answer: Answer,
-                 notify: Optional[Notify] = None):
+                 notify: Optional[Notify] = None, failed_turns_kept: bool = False):
         self.app, self.channels, self._answer = app, tuple(channels), answer
         self._notify = notify
+        self._up_for = UP_FOR_SECONDS if failed_turns_kept else 0.0
         self._client: Optional[aiohttp.ClientSession] = None  # one per server: cheap checks
+        self._up_at: Optional[float] = None  # when the last health check passed (monotonic)
         self._kicked: set[asyncio.Task] = set()
         self.claim_timeout = timedelta(seconds=app.settings.inbound_claim_seconds)
 
     async def _up(self, request: Any) -> bool:
         if _health_url(request) is None:
             return True
+        if self._up_at is not None and time.monotonic() - self._up_at < self._up_for:
+            return True
         if self._client is None or self._client.closed:
             self._client = aiohttp.ClientSession()
-        return await assistant_up(request, self._client)
+        up = await assistant_up(request, self._client)
+        self._up_at = time.monotonic() if up else None
+        return up
 
     async def close(self) -> None:
         if self._client is not None:
@@ -204,28 +217,21 @@ class SenderGate:
         if payload is not None:
             await self._notify(request, channel, sender, payload, UNAVAILABLE)
 
-    async def _over_limit(self, request: Any, channel: str, sender: str) -> None:
-        """The sender's messages wait for the next window: one notice per window."""
-        payload = await asyncio.to_thread(
-            self._in_session, held_messages.rate_limit_notice, rate_limit(self.app),
-            channel, sender, self.app.now())
-        if payload is not None:
-            await self._notify(request, channel, sender, payload, RATE_LIMITED)
-
     async def drain_sender(self, request: Any, channel: str, sender: str) -> int:
         """Answer the sender's kept messages, oldest first, one at a time, while they may
         be answered; how many were."""
         answered = 0
         while True:
             up = await self._up(request)
-            held = await asyncio.to_thread(
-                self._in_session, held_messages.claim_next, rate_limit(self.app),
-                channel, sender, self.app.now(), up, self.claim_timeout)
+            held, notice = await asyncio.to_thread(
+                self._in_session, held_messages.next_turn, rate_limit(self.app),
+                channel, sender, self.app.now(), up, self.claim_timeout,
+                self._notify is not None)
             if held is None:
                 if not up:
                     await self._park(request, channel, sender)
-                elif self._notify is not None:
-                    await self._over_limit(request, channel, sender)
+                elif notice is not None:
+                    await self._notify(request, channel, sender, notice, RATE_LIMITED)
                 return answered
             if held.resumed:
                 logger.info("%s message from %s taken over: its server stopped mid-turn",
@@ -235,6 +241,8 @@ class SenderGate:
                     await self._answer(request, held)
             except Exception as error:  # kept: tried again, still first in line
                 down = dependency_down(error)
+                if down:
+                    self._up_at = None  # asked again before the next turn
                 logger.warning("%s message from %s not answered yet (%s%s)", channel,
                                masked(sender), type(error).__name__,
                                ": a service it needs is down" if down else "",

@@ -92,7 +92,8 @@ class SlackCustomerInput(InputChannel):
         self._answering: set[asyncio.Task] = set()
         self._retrying: Optional[asyncio.Task] = None
         self._on_new_message: Optional[OnNewMessage] = None
-        self.gate = SenderGate(self.app, (CHANNEL,), self._answer_kept, self._notify)
+        self.gate = SenderGate(self.app, (CHANNEL,), self._answer_kept, self._notify,
+                               failed_turns_kept=True)
         self._draining: Optional[asyncio.Task] = None
 
     def _kept(self, event_id: Optional[str], message: Optional[SlackMessage]

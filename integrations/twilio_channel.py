@@ -204,7 +204,7 @@ class TwilioMessagingInput(InputChannel):
         """Rate limits and the action server's health, before the assistant."""
         if self._gate is None:
             self._gate = SenderGate(self.app, ("sms", "whatsapp"), self._answer_kept,
-                                    self._notify)
+                                    self._notify, failed_turns_kept=True)
         return self._gate
 
     @property

@@ -167,15 +167,13 @@ def park_unavailable(session: Session, channel: str, sender: str
     return dict(oldest.payload) if marked.rowcount == 1 else None
 
 
-def rate_limit_notice(session: Session, limit: RateLimit, channel: str, sender: str,
-                      now: datetime) -> Optional[dict[str, Any]]:
-    """The sender's first waiting message is parked over the rate limit: its payload when
-    the sender is to be told (once per window, however many servers find it so); else
-    None."""
-    oldest = _first(session, channel, sender)
+def _notice(session: Session, limit: RateLimit, oldest: Optional[HeldMessage],
+            now: datetime) -> Optional[dict[str, Any]]:
     if oldest is None or oldest.status != HELD or oldest.reason != RATE_LIMITED:
         return None
-    return dict(oldest.payload) if claim_notice(session, limit, channel, sender, now) else None
+    if not claim_notice(session, limit, oldest.channel, oldest.sender, now):
+        return None
+    return dict(oldest.payload)
 
 
 def renew(session: Session, held_id: int, now: datetime) -> None:
@@ -201,26 +199,37 @@ def claim_next(session: Session, limit: RateLimit, channel: str, sender: str,
                now: datetime, assistant_up: bool,
                claim_timeout: timedelta = CLAIM_TIMEOUT) -> Optional[Held]:
     """The sender's oldest kept message, claimed for answering now, when the assistant
-    is up, the sender is under the limit again (the message counts in it) and no other server is answering one of theirs (a claim older
-    than claim_timeout is a dead server's, and taken over); else None."""
+    is up, the sender is under the limit again (the message counts in it) and no other
+    server is answering one of theirs (a claim older than claim_timeout is a dead
+    server's, and taken over); else None."""
+    return next_turn(session, limit, channel, sender, now, assistant_up, claim_timeout)[0]
+
+
+def next_turn(session: Session, limit: RateLimit, channel: str, sender: str,
+              now: datetime, assistant_up: bool, claim_timeout: timedelta = CLAIM_TIMEOUT,
+              notify: bool = False) -> tuple[Optional[Held], Optional[dict[str, Any]]]:
+    """`claim_next`, and with notify, when nothing is claimed because the sender's first
+    message is parked over the rate limit, the payload of that message when the sender is to be
+    told (once per window, however many servers find it so): one
+    transaction for what a drained queue asks after every turn."""
     if not assistant_up:
-        return None
+        return None, None
     stale = now - claim_timeout
     busy = session.scalar(select(HeldMessage.id).where(
         _of(channel, sender), HeldMessage.status == CLAIMED,
         HeldMessage.claimed_at > stale).limit(1))
     if busy is not None:
-        return None
+        return None, None
     oldest = _first(session, channel, sender)
     if oldest is None:
-        return None
+        return None, None
     resumed = oldest.claimed_at is not None
     savepoint = session.begin_nested()
     if not take_slot(session, limit, channel, sender, now):
         savepoint.rollback()
         if oldest.status == HELD and oldest.reason not in PARKED:
             oldest.reason = RATE_LIMITED  # parked until the window turns
-        return None
+        return None, (_notice(session, limit, oldest, now) if notify else None)
     claimed = session.execute(
         update(HeldMessage)
         .where(HeldMessage.id == oldest.id,
@@ -230,9 +239,9 @@ def claim_next(session: Session, limit: RateLimit, channel: str, sender: str,
         .execution_options(synchronize_session=False))
     if claimed.rowcount != 1:  # another server took it between our two statements
         savepoint.rollback()
-        return None
+        return None, None
     savepoint.commit()
-    return Held(oldest.id, channel, sender, dict(oldest.payload), resumed)
+    return Held(oldest.id, channel, sender, dict(oldest.payload), resumed), None
 
 
 def finish(session: Session, held_id: int) -> None:

@@ -110,10 +110,11 @@ def test_a_message_behind_others_told_once_when_the_limit_stops_it(db):
         finish(db, claim(db))
     assert claim(db) is None  # the fourth is over the limit
     with db.session() as session:
-        assert held_messages.rate_limit_notice(session, LIMIT, "sms", JANE, T0) == {
-            "text": "m3"}
+        assert held_messages.next_turn(session, LIMIT, "sms", JANE, T0, True, LEASE,
+                                       notify=True) == (None, {"text": "m3"})
     with db.session() as session:
-        assert held_messages.rate_limit_notice(session, LIMIT, "sms", JANE, T0) is None
+        assert held_messages.next_turn(session, LIMIT, "sms", JANE, T0, True, LEASE,
+                                       notify=True) == (None, None)
     assert settled(db)
 
 

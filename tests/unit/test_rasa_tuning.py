@@ -218,6 +218,19 @@ def test_an_action_call_carries_of_each_message_what_actions_read(monkeypatch):
     assert call["tracker"]["latest_message"]["intent_ranking"] == [{"name": "affirm"}]
 
 
+@pytest.mark.parametrize("action", ["validate_identity_form", "action_tell_balance"])
+def test_no_action_call_carries_the_domain(action, monkeypatch):
+    """Rasa sends validation actions the whole domain whatever the endpoint says."""
+    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    endpoint = EndpointConfig("http://localhost:5055/webhook", enable_selective_domain=True)
+    assert ("domain" in RemoteAction(action, endpoint)._action_call_format(conversation(1), domain)
+            ) == action.startswith("validate_")
+    monkeypatch.setattr(RemoteAction, "_action_call_format", RemoteAction._action_call_format)
+    rasa_tuning._send_recent_events()
+    call = RemoteAction(action, endpoint)._action_call_format(conversation(1), domain)
+    assert "domain" not in call and call["next_action"] == action
+
+
 def test_the_action_server_knows_how_many_events_came_before():
     from rasa_sdk.interfaces import Tracker
 
