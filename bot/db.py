@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -12,13 +14,26 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
+JOURNAL_MODE_TRIES = 8  # about 1.4 s of waiting in all
+
 
 def tune_sqlite_connection(dbapi_connection, _record=None) -> None:
     """Write-ahead logging, synced at checkpoints rather than at every commit: a commit was
     one fsync, a tenth of a turn's time (README, "Speed"). A crash of the process loses
     nothing; a power cut can lose the last commits, never the file. Foreign keys on."""
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    for attempt in range(JOURNAL_MODE_TRIES):
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError:
+            # "database is locked" without the busy timeout's wait, as when processes
+            # open the file at once while its log is recovered (seen once in a benchmark
+            # start, failing a customer's first message).
+            if attempt == JOURNAL_MODE_TRIES - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
