@@ -12,7 +12,7 @@ from typing import Callable, Optional, Protocol
 import aiohttp
 
 from bot.bench.clients import Answer
-from bot.bench.procinfo import tree_rss_bytes
+from bot.bench.procinfo import tree_cpu_seconds, tree_rss_bytes
 from bot.bench.scripts import Script
 from bot.bench.stats import latency_summary
 
@@ -56,6 +56,7 @@ class LoadResult:
     wrong: int = 0
     examples: list[str] = field(default_factory=list)
     rss_peak: dict[str, int] = field(default_factory=dict)
+    cpu_seconds: float = 0.0  # of the bot's server processes over the run
 
     @property
     def messages(self) -> int:
@@ -85,6 +86,11 @@ class LoadResult:
                                          for s in self.samples)},
             "errors": self.errors, "wrong_replies": self.wrong, "examples": self.examples,
             "rss_peak_mb": {name: round(value / 2**20) for name, value in self.rss_peak.items()},
+            # Steadier than msg/s on a shared machine: what a message costs the servers.
+            "server_cpu_ms_per_msg": round(1000 * self.cpu_seconds / len(self.samples), 1)
+            if self.samples else None,
+            "server_cpu_cores": round(self.cpu_seconds / self.duration, 2)
+            if self.duration else None,
         }
 
 
@@ -134,11 +140,14 @@ async def run_load(target: Target, concurrency: int, seconds: float) -> LoadResu
     stop = asyncio.Event()
     watcher = asyncio.ensure_future(_watch_memory(target.pids, result.rss_peak, stop))
     async with client_session(concurrency) as session:
+        cpu_before = sum(tree_cpu_seconds(pid) for pid in target.pids.values())
         start = time.monotonic()
         end = start + seconds
         await asyncio.gather(*(_customer(target, session, worker, end, result)
                                for worker in range(concurrency)))
         result.duration = time.monotonic() - start
+        result.cpu_seconds = sum(tree_cpu_seconds(pid) for pid in target.pids.values()) \
+            - cpu_before
     stop.set()
     await watcher
     return result

@@ -31,17 +31,34 @@ def rss_bytes(pid: int) -> int:
     return 0
 
 
-def tree_rss_bytes(pid: int) -> int:
-    """The resident memory of a process and every descendant (a server's workers)."""
-    total, todo, seen = 0, [pid], set()
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of one process (all its threads) so far, 0 when gone."""
+    try:
+        fields = (PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _tree(pid: int) -> list[int]:
+    found, todo = [], [pid]
     while todo:
         current = todo.pop()
-        if current in seen:
+        if current in found:
             continue
-        seen.add(current)
-        total += rss_bytes(current)
+        found.append(current)
         todo.extend(_children(current))
-    return total
+    return found
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """The resident memory of a process and every descendant (a server's workers)."""
+    return sum(rss_bytes(p) for p in _tree(pid))
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """The CPU time of a process and every descendant so far."""
+    return sum(cpu_seconds(p) for p in _tree(pid))
 
 
 def _cpu_model() -> str:

@@ -57,6 +57,8 @@ def ratios(loads: list[dict]) -> list[dict]:
             "throughput": ratio(ours["throughput_msg_s"], bare["throughput_msg_s"]),
             "p50_rest": ratio(ours_rest["p50_ms"], bare["latency"]["p50_ms"]),
             "p95_rest": ratio(ours_rest["p95_ms"], bare["latency"]["p95_ms"]),
+            "cpu_per_msg": ratio(ours.get("server_cpu_ms_per_msg"),
+                                 bare.get("server_cpu_ms_per_msg")),
         })
     return found
 
@@ -68,7 +70,8 @@ def _cell(value) -> str:
 def table(report: dict) -> str:
     """The figures as lines of text, one per load and bot."""
     lines = [f"{'load':>4} {'bot':<5} {'channel':<7} {'msgs':>6} {'msg/s':>7} {'p50 ms':>8} "
-             f"{'p95 ms':>8} {'p99 ms':>8} {'errors':>6} {'wrong':>5} {'RSS MB':>14}"]
+             f"{'p95 ms':>8} {'p99 ms':>8} {'errors':>6} {'wrong':>5} {'RSS MB':>14} "
+             f"{'CPU ms/msg':>10}"]
     for figures in report["loads"]:
         rss = "+".join(str(v) for v in figures["rss_peak_mb"].values())
         channels = [("all", figures["latency"])] + sorted(figures["latency_by_channel"].items())
@@ -83,7 +86,8 @@ def table(report: dict) -> str:
                 f"{_cell(latency['p50_ms']):>8} {_cell(latency['p95_ms']):>8} "
                 f"{_cell(latency['p99_ms']):>8} "
                 f"{figures['errors'] if first else '':>6} "
-                f"{figures['wrong_replies'] if first else '':>5} {rss if first else '':>14}")
+                f"{figures['wrong_replies'] if first else '':>5} {rss if first else '':>14} "
+                f"{_cell(figures.get('server_cpu_ms_per_msg')) if first else '':>10}")
         for channel, ack in sorted(figures["webhook_ack_by_channel"].items()):
             lines.append(f"{'':>4} {'':<5} {WEBHOOKS.get(channel, channel)} webhook acknowledged: "
                          f"p50 {ack['p50_ms']} ms, p99 {ack['p99_ms']} ms, "
@@ -91,7 +95,8 @@ def table(report: dict) -> str:
     for found in report["ratios"]:
         lines.append(f"ours / bare at {found['concurrency']}: throughput "
                      f"{_cell(found['throughput'])}x, REST p50 {_cell(found['p50_rest'])}x, "
-                     f"REST p95 {_cell(found['p95_rest'])}x")
+                     f"REST p95 {_cell(found['p95_rest'])}x, server CPU per message "
+                     f"{_cell(found.get('cpu_per_msg'))}x")
     for long in report["long_conversations"]:
         lines.append(f"long conversation ({long['target']}, {long['turns_answered']}/"
                      f"{long['turns_planned']} turns): turn 1 {long['turn_1_ms']} ms, last turn "

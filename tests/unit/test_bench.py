@@ -149,18 +149,45 @@ def test_a_summary_is_in_milliseconds():
 
 
 def test_ratios_compare_ours_with_the_bare_bot_load_by_load():
-    def figures(target, throughput, p50, p95):
+    def figures(target, throughput, p50, p95, cpu_ms):
         latency = {"count": 1, "p50_ms": p50, "p95_ms": p95, "p99_ms": p95, "max_ms": p95}
         return {"target": target, "concurrency": 10, "throughput_msg_s": throughput,
                 "latency": latency, "latency_by_channel": {"rest": latency},
                 "webhook_ack_by_channel": {}, "errors": 0, "wrong_replies": 0,
-                "examples": [], "rss_peak_mb": {"rasa": 1000}, "messages": 1}
+                "examples": [], "rss_peak_mb": {"rasa": 1000}, "messages": 1,
+                "server_cpu_ms_per_msg": cpu_ms}
 
-    loads = [figures("ours", 30.0, 100.0, 400.0), figures("bare", 20.0, 50.0, 500.0)]
+    loads = [figures("ours", 30.0, 100.0, 400.0, 45.0),
+             figures("bare", 20.0, 50.0, 500.0, 30.0)]
     assert ratios(loads) == [{"concurrency": 10, "throughput": 1.5, "p50_rest": 2.0,
-                              "p95_rest": 0.8}]
+                              "p95_rest": 0.8, "cpu_per_msg": 1.5}]
     report = {"loads": loads, "ratios": ratios(loads), "long_conversations": []}
     assert "throughput 1.5x" in table(report)
+    assert "server CPU per message 1.5x" in table(report)
+
+
+def test_a_server_trees_cpu_time_counts_its_workers():
+    """What the benchmark divides by the messages answered: the CPU of a server and of
+    the workers it forks (two Rasa workers), not of the parent alone."""
+    import subprocess
+    import sys
+    import time
+
+    from bot.bench.procinfo import cpu_seconds, tree_cpu_seconds
+
+    spin = "import time\nend = time.process_time() + 3\nwhile time.process_time() < end: pass"
+    parent = subprocess.Popen([sys.executable, "-c",
+                               "import subprocess, sys; "
+                               f"subprocess.run([sys.executable, '-c', {spin!r}]); "
+                               "import time; time.sleep(5)"])
+    try:
+        deadline = time.monotonic() + 20
+        while tree_cpu_seconds(parent.pid) - cpu_seconds(parent.pid) < 0.3:
+            assert time.monotonic() < deadline, "the child's CPU time was never counted"
+            time.sleep(0.05)
+    finally:
+        parent.kill()
+        parent.wait()
 
 
 # --- reply checkers and conversations ------------------------------------------------------
