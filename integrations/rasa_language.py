@@ -20,7 +20,7 @@ class LanguageDetector(PersistedPipelineComponent):
 
     Trained with the model from data/nlu/<language>/ (the folder names the language). The
     conversation's language is decided from it, with the conversation's context, by the
-    slot mapping action (actions/language.py) before any response is chosen.
+    Rasa server (integrations/rasa_language_slot.py) before any response is chosen.
     """
 
     def train(self, training_data: TrainingData) -> Resource:
