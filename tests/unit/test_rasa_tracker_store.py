@@ -126,3 +126,29 @@ def test_each_read_is_the_last_replay_brought_up_to_date_as_a_replay_from_the_st
         assert last.get_slot("language") == "en"
 
     asyncio.run(scenario())
+
+
+def test_saved_rows_are_the_rows_rasa_writes(tmp_path, domain):
+    """One INSERT of many rows, with every column as Rasa's own save writes it."""
+    ours = ARTrackerStore(domain=domain, host=f"sqlite:///{tmp_path / 'ours.db'}")
+    rasas = SQLTrackerStore(domain=domain, host=f"sqlite:///{tmp_path / 'rasa.db'}")
+    tracker = DialogueStateTracker.from_events(
+        "c1", turn("hi", 1.0) + turn("what do we owe?", 2.0), domain.slots)
+
+    def rows(store):
+        table = store.SQLEvent.__table__
+        with store.session_scope() as session:
+            return [tuple(row) for row in session.execute(
+                sa.select(*(c for c in table.c if c.name != "id")).order_by(table.c.id))]
+
+    async def scenario():
+        for store in (ours, rasas):
+            await store.save(tracker)
+            tracker.update(UserUttered("thanks", {"name": "thank", "confidence": 1.0},
+                                       timestamp=3.0))
+            await store.save(tracker)  # only the new event is added
+            tracker.events.pop()
+
+    asyncio.run(scenario())
+    assert rows(ours) == rows(rasas)
+    assert len(rows(ours)) == 9 and rows(ours)[0][:2] == ("c1", "user")
