@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.conversation import formatting
 from bot.conversation.identity import Caller, find_invoice, identify
+from bot.conversation.latest_invoice import latest_invoice, names_latest_invoice
 from bot.conversation.parsing import invoice_tokens
 from bot.conversation.references import Named, name_references
 from bot.languages import DEFAULT_LANGUAGE
@@ -29,7 +30,8 @@ _app: Optional[ARApp] = None
 # The questions one message may ask together, and the actions that answer them.
 ANSWERS = {"ask_balance": "action_tell_balance", "ask_invoice_status": "action_tell_invoice_status",
            "ask_payment_status": "action_tell_payment_status",
-           "request_statement": "action_send_statement"}
+           "request_statement": "action_send_statement",
+           "request_invoice_copy": "action_send_invoice_copy"}
 
 
 def ar_app() -> ARApp:
@@ -217,6 +219,9 @@ class InvoiceAction(CallerAction):
         invoice = named.invoices[0] if named.invoices else None
         if invoice is None and not named.anything and from_message and turn.slot("invoice_number"):
             invoice = find_invoice(session, caller, turn.slot("invoice_number"))
+        if invoice is None and not named.anything and from_message \
+                and names_latest_invoice(turn.tracker.latest_message.get("text") or ""):
+            invoice = latest_invoice(session, caller.customer_id)
         if invoice is not None:
             return [SlotSet("invoice_number", invoice.invoice_number)] + (
                 self.answer_invoice(session, caller, invoice, turn) or [])

@@ -16,16 +16,47 @@ _QUESTIONS = (
     ("ask_payment_status", r"\b(received|arrived|got|come in|recibid\w*|llegad\w*|recu|"
                            r"arrive|angekommen|eingegangen|erhalten|recebe\w*|chegou)\b"),
     ("request_statement", r"\b(statement|estado de cuenta|releve|kontoauszug|extrato)\b"),
+    ("request_invoice_copy", r"\b(copy|copies|copie|copia|copias|kopie|pdf|resend|re-send|"
+                             r"duplicate|segunda via)\b"),
+)
+# Long words customers mistype ("balnce", "statment", "outstandng"): one letter left
+# out, added, changed or two swapped still asks the question. (Short ones would catch
+# other words: "sole" for "solde".)
+_MISTYPED = (
+    ("ask_balance", ("balance", "outstanding")),
+    ("request_statement", ("statement", "kontoauszug")),
 )
 _INVOICE_LIKE = re.compile(r"\d{3,}")
+_WORD = re.compile(r"[a-z]+")
+
+
+def _one_slip(word: str, meant: str) -> bool:
+    """Whether word is meant with one letter left out, added, changed, or two swapped."""
+    if word == meant or abs(len(word) - len(meant)) > 1:
+        return word == meant
+    if len(word) == len(meant):
+        differ = [i for i, (a, b) in enumerate(zip(word, meant)) if a != b]
+        return len(differ) == 1 or (len(differ) == 2 and differ[1] == differ[0] + 1
+                                    and word[differ[0]] == meant[differ[1]]
+                                    and word[differ[1]] == meant[differ[0]])
+    shorter, longer = sorted((word, meant), key=len)
+    return any(longer[:i] + longer[i + 1:] == shorter for i in range(len(longer)))
+
+
+def _mistyped(intent: str, words: list[str]) -> bool:
+    for named, meant in _MISTYPED:
+        if named == intent and any(_one_slip(w, m) for w in words for m in meant):
+            return True
+    return False
 
 
 def questions_in(text: str) -> list[str]:
-    """Every question of the four kinds above that text asks, by its words."""
+    """Every question of the kinds above that text asks, by its words."""
     folded = fold(text)
+    typed = _WORD.findall(folded)
     found = []
     for intent, words in _QUESTIONS:
-        if not re.search(words, folded):
+        if not re.search(words, folded) and not _mistyped(intent, typed):
             continue
         if intent == "ask_invoice_status" and not _INVOICE_LIKE.search(folded):
             continue  # "paid" without an invoice number is not this question

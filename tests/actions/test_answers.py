@@ -96,6 +96,14 @@ def test_an_invoice_copy_by_sms_is_a_link_to_that_invoice(ledger):
     assert "should arrive" not in said[0] and "reference DOC-" in said[0]
 
 
+def test_a_copy_of_the_last_invoice_and_the_balance_asked_together(ledger):
+    text = "whats our balnce? also can u send me a copy of the last invoice"
+    tracker = make_tracker(JANE_SMS, text, "request_invoice_copy")
+    said, events = run_action(ActionSendInvoiceCopy(), tracker)
+    assert said[0].startswith("Here it is: invoice INV-2026-0231")  # ACME's issued last
+    assert followups(events) == ["action_tell_balance"]  # then the balance
+
+
 def test_another_customers_invoice_gets_no_document(ledger):
     from sqlalchemy import select
 
