@@ -190,20 +190,34 @@ class CallerAction(SyncAction):
             return events + self.next_question(turn)
 
     def next_question(self, turn: Turn) -> list[EventType]:
-        """Another question the same message asked, answered next (outside forms)."""
+        """Another question the same message asked, answered next (outside forms); after
+        the last, "which invoice?" for a request of the message that named none."""
         message = turn.tracker.latest_message or {}
         first = (message.get("intent") or {}).get("name")
         if first not in ANSWERS or (turn.tracker.active_loop or {}).get("name"):
             return []
         order = [ANSWERS[q] for q in answer_order(first, message.get("text") or "")]
-        if self.name() not in order or order.index(self.name()) + 1 >= len(order):
+        if self.name() not in order:
             return []
+        if order.index(self.name()) + 1 >= len(order):
+            return [FollowupAction("invoice_form")] if _invoice_asked_for_last(turn) else []
         return [FollowupAction(order[order.index(self.name()) + 1])]
 
     @abstractmethod
     def answer(self, session: Session, caller: Caller, turn: Turn
                ) -> Optional[list[EventType]]:
         """Reply to a verified caller."""
+
+
+def _invoice_asked_for_last(turn: Turn) -> bool:
+    """Whether an earlier answer to this very message left "which invoice?" for after the
+    others (its request waiting in pending_request)."""
+    for event in reversed(turn.tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "slot" and event.get("name") == "pending_request":
+            return bool(event.get("value"))
+    return False
 
 
 class InvoiceAction(CallerAction):
@@ -234,8 +248,9 @@ class InvoiceAction(CallerAction):
             # Another customer's invoice gets exactly this answer too.
             turn.say("utter_invoice_not_found", invoice_number=mentioned[0][:40])
             return [SlotSet("invoice_number", None)]
-        return [SlotSet("invoice_number", None), SlotSet("pending_request", self.name()),
-                FollowupAction("invoice_form")]
+        # The message's other questions first, if any; "which invoice?" after them.
+        return [SlotSet("invoice_number", None), SlotSet("pending_request", self.name())] + (
+            self.next_question(turn) or [FollowupAction("invoice_form")])
 
     @abstractmethod
     def answer_invoice(self, session: Session, caller: Caller, invoice: Invoice, turn: Turn

@@ -104,6 +104,19 @@ def test_a_copy_of_the_last_invoice_and_the_balance_asked_together(ledger):
     assert followups(events) == ["action_tell_balance"]  # then the balance
 
 
+def test_which_invoice_is_asked_after_the_other_questions_of_the_message(ledger):
+    text = "can you send me a copy of the invoice? and what's our balance"
+    copy = make_tracker(JANE_SMS, text, "request_invoice_copy")
+    said, events = run_action(ActionSendInvoiceCopy(), copy)
+    assert said == [] and followups(events) == ["action_tell_balance"]
+    assert slot_events(events)["pending_request"] == "action_send_invoice_copy"
+    balance = make_tracker(JANE_SMS, text, "request_invoice_copy")
+    balance.events.extend([{"event": "action", "name": "action_send_invoice_copy"},
+                           *events[:-1]])  # what the copy action set, its followup aside
+    said, events = run_action(ActionTellBalance(), balance)
+    assert "$" in said[0] and followups(events) == ["invoice_form"]  # then "which invoice?"
+
+
 def test_another_customers_invoice_gets_no_document(ledger):
     from sqlalchemy import select
 
