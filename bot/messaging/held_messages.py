@@ -209,9 +209,9 @@ def next_turn(session: Session, limit: RateLimit, channel: str, sender: str,
               now: datetime, assistant_up: bool, claim_timeout: timedelta = CLAIM_TIMEOUT,
               notify: bool = False) -> tuple[Optional[Held], Optional[dict[str, Any]]]:
     """`claim_next`, and with notify, when nothing is claimed because the sender's first
-    message is parked over the rate limit, the payload of that message when the sender is to be
-    told (once per window, however many servers find it so): one
-    transaction for what a drained queue asks after every turn."""
+    message is parked over the rate limit, that message's payload if the sender is to be
+    told (once per window, however many servers find it so): what a drained queue asks
+    after every turn, in one transaction."""
     if not assistant_up:
         return None, None
     stale = now - claim_timeout
