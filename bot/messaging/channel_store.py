@@ -6,7 +6,7 @@ Connectors (integrations/) call these; nothing here knows a provider's API.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Optional, Sequence
 
@@ -52,17 +52,13 @@ class Outgoing:
     next_attempt_at: Optional[datetime] = None
 
 
-def _outgoing(row: OutboundMessage) -> Outgoing:
-    return Outgoing(row.id, row.channel, row.recipient, row.thread, row.body, row.attempts,
-                    row.document_request_id, row.media_url, row.next_attempt_at)
-
-
 # Outgoing's fields, in order: the outbox is read on every reply sent, so as columns
 # rather than as rows made into objects.
-_OUTGOING_COLUMNS = (OutboundMessage.id, OutboundMessage.channel, OutboundMessage.recipient,
-                     OutboundMessage.thread, OutboundMessage.body, OutboundMessage.attempts,
-                     OutboundMessage.document_request_id, OutboundMessage.media_url,
-                     OutboundMessage.next_attempt_at)
+_OUTGOING_COLUMNS = tuple(getattr(OutboundMessage, f.name) for f in fields(Outgoing))
+
+
+def _outgoing(row: OutboundMessage) -> Outgoing:
+    return Outgoing(*(getattr(row, f.name) for f in fields(Outgoing)))
 
 
 def _pending(session: Session, *where) -> list[Outgoing]:

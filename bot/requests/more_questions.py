@@ -32,15 +32,14 @@ _WORD = re.compile(r"[a-z]+")
 
 def _one_slip(word: str, meant: str) -> bool:
     """Whether word is meant with one letter left out, added, changed, or two swapped."""
-    if word == meant or abs(len(word) - len(meant)) > 1:
-        return word == meant
-    if len(word) == len(meant):
-        differ = [i for i, (a, b) in enumerate(zip(word, meant)) if a != b]
-        return len(differ) == 1 or (len(differ) == 2 and differ[1] == differ[0] + 1
-                                    and word[differ[0]] == meant[differ[1]]
-                                    and word[differ[1]] == meant[differ[0]])
-    shorter, longer = sorted((word, meant), key=len)
-    return any(longer[:i] + longer[i + 1:] == shorter for i in range(len(longer)))
+    if len(word) != len(meant):
+        shorter, longer = sorted((word, meant), key=len)
+        return len(longer) - len(shorter) == 1 and any(
+            longer[:i] + longer[i + 1:] == shorter for i in range(len(longer)))
+    differ = [i for i, (a, b) in enumerate(zip(word, meant)) if a != b]
+    swapped = len(differ) == 2 and differ[1] == differ[0] + 1 \
+        and word[differ[0]] == meant[differ[1]] and word[differ[1]] == meant[differ[0]]
+    return len(differ) <= 1 or swapped
 
 
 def _mistyped(intent: str, words: list[str]) -> bool:
