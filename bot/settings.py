@@ -11,6 +11,13 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# ACTION_SERVER_URL's default: the Rasa server runs the actions itself
+# (integrations/in_process_actions.py), no action server.
+ACTIONS_IN_PROCESS = "in-process:"
+
+
+def actions_in_process(action_server_url: Optional[str]) -> bool:
+    return (action_server_url or "").strip().lower().startswith(ACTIONS_IN_PROCESS)
 
 
 def _decimal(env: Mapping[str, str], name: str, default: str) -> Decimal:
@@ -147,6 +154,11 @@ class Settings:
     rasa_ports: tuple[int, ...] = ()
     action_ports: tuple[int, ...] = ()
 
+    @property
+    def actions_in_process(self) -> bool:
+        """Whether the Rasa server runs the actions itself (no action server)."""
+        return actions_in_process(self.action_server_url)
+
 
 @dataclass(frozen=True)
 class DocumentSettings:
@@ -201,20 +213,23 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
     lock_store_url = env.get("LOCK_STORE_URL", f"sqlite:///{state_dir / 'locks.db'}")
     rasa_port = _int(env, "RASA_PORT", 5005)
     action_port = _int(env, "ACTION_SERVER_PORT", 5055)
+    # The actions run inside the Rasa server's workers unless an action server is named
+    # (http://host:port/webhook: past one machine, README "Several servers").
+    action_server_url = env.get("ACTION_SERVER_URL", "").strip() or ACTIONS_IN_PROCESS
     return Settings(
         ar_database_url=env.get("AR_DATABASE_URL", f"sqlite:///{state_dir / 'ar.db'}"),
         tracker_store_url=env.get("TRACKER_STORE_URL", f"sqlite:///{state_dir / 'tracker.db'}"),
-        action_server_url=env.get(
-            "ACTION_SERVER_URL", f"http://127.0.0.1:{action_port}/webhook"
-        ),
+        action_server_url=action_server_url,
         rasa_interface=env.get("RASA_INTERFACE", "127.0.0.1"),
         rasa_port=rasa_port,
         action_port=action_port,
         action_interface=env.get("ACTION_SERVER_INTERFACE", "127.0.0.1"),
         lock_store_url=lock_store_url,
-        # Two workers share the two cores of the machine it was measured on (README,
-        # "Speed"); they need a lock store they share, so one without.
-        rasa_workers=_int(env, "RASA_WORKERS", 2 if lock_store_url else 1),
+        # Workers share the two cores of the machine it was measured on (README, "Speed"):
+        # three when they run the actions too, else two (an action server is a process
+        # of its own); they need a lock store they share, so one without.
+        rasa_workers=_int(env, "RASA_WORKERS", (3 if actions_in_process(action_server_url)
+                                                else 2) if lock_store_url else 1),
         metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),
         rasa_auth_token=env.get("RASA_AUTH_TOKEN", ""),
         pay_portal_url=env.get(

@@ -21,19 +21,12 @@ from sanic.request import Request
 from bot.observability import health, logs, metrics
 from bot.settings import Settings, get_settings
 from integrations.action_calls import keep_omitted_counts
+from integrations.in_process_actions import personal_strings
 from integrations.operations import add_routes
 
 logger = logging.getLogger(__name__)
 call_logger = logging.getLogger("actions.call")
 ERROR_REASONS = {400: "rejected", 404: "not_found"}
-
-
-def _personal_strings(call: dict) -> list[str]:
-    """What of an action call must not reach a log: the customer's text, slot values."""
-    tracker = call.get("tracker") or {}
-    found = [(tracker.get("latest_message") or {}).get("text")]
-    found += [v for v in (tracker.get("slots") or {}).values() if isinstance(v, str)]
-    return [s for s in found if s]
 
 
 def instrument(app: Sanic, settings: Settings) -> None:
@@ -52,7 +45,7 @@ def instrument(app: Sanic, settings: Settings) -> None:
             call = {}
         if isinstance(call, dict):
             request.ctx.action = call.get("next_action")
-            logs.begin(call.get("sender_id"), *_personal_strings(call))
+            logs.begin(call.get("sender_id"), *personal_strings(call))
 
     @app.middleware("response")
     async def count_failures(request: Request, reply) -> None:

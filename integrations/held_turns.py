@@ -38,6 +38,7 @@ from bot.messaging.held_messages import Admission, Held
 from bot.messaging.holding_texts import RATE_LIMITED, UNAVAILABLE
 from bot.messaging.rate_limits import RateLimit
 from bot.runtime.app import ARApp
+from bot.settings import actions_in_process
 from integrations.outbox import masked
 from integrations.rasa_operations import TurnNotSaved
 
@@ -86,7 +87,7 @@ def _health_url(request: Any) -> Optional[str]:
     agent = getattr(getattr(getattr(request, "app", None), "ctx", None), "agent", None)
     endpoint = getattr(agent, "action_endpoint", None)
     url = getattr(endpoint, "url", None)
-    if not url:
+    if not url or actions_in_process(url):  # no action server: the actions run in this process
         return None
     base = url.rstrip("/")
     return (base[: -len("/webhook")] if base.endswith("/webhook") else base) + "/health"

@@ -79,9 +79,10 @@ def readiness_checks(settings: Settings, request: Request) -> dict[str, health.C
 
     checks = {"model": model, "frustration_model": frustration_model,
               "ar_database": health.database_check(settings.ar_database_url),
-              "tracker_store": health.database_check(settings.tracker_store_url),
-              "action_server": health.http_check(
-                  action_server_health_url(settings.action_server_url))}
+              "tracker_store": health.database_check(settings.tracker_store_url)}
+    if not settings.actions_in_process:
+        checks["action_server"] = health.http_check(
+            action_server_health_url(settings.action_server_url))
     # Rasa's RedisLockStore and ours (integrations/lock_store.py) keep their client in .red
     redis_client = getattr(getattr(agent, "lock_store", None), "red", None)
     if redis_client is not None:

@@ -42,8 +42,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     from rasa.utils.common import configure_logging_and_warnings
     from rasa.utils.log_utils import configure_structlog
 
-    from integrations import (rasa_language_slot, rasa_operations, rasa_tracker_store,
-                              rasa_tuning, worker_sockets)
+    from integrations import (in_process_actions, rasa_language_slot, rasa_operations,
+                              rasa_tracker_store, rasa_tuning, worker_sockets)
 
     args = parse(sys.argv[1:] if argv is None else argv)
     args.auth_token = auth_token(settings)
@@ -60,6 +60,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     rasa.telemetry.initialize_error_reporting()
     configure_structlog(args.loglevel)
     rasa_tuning.install()
+    in_process_actions.install()  # ACTION_SERVER_URL=in-process: (the default)
     rasa_language_slot.install()  # the language slot set here, not by an action call
     worker_sockets.install()  # RASA_WORKERS > 1: connections spread over the workers
     rasa_tracker_store.fail_turns_when_the_store_fails()

@@ -6,7 +6,8 @@ a validation action, every event of the session in
 each action call (integrations/action_calls.py), the replay of the whole session for
 every prediction (integrations/rasa_states.py), a walk over every
 Event subclass for each event read back from the tracker store, and, with an SQLite tracker
-store, a new connection for every read and write of a tracker and an fsync per commit."""
+store, a new connection for every read and write of a tracker and an fsync per commit;
+and dask ordering the same graph again for every run of it (integrations/rasa_graph_runner.py)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import QueuePool
 
 from bot.db import tune_sqlite_connection
-from integrations import action_calls, rasa_debug_logs, rasa_states
+from integrations import action_calls, rasa_debug_logs, rasa_graph_runner, rasa_states
 from integrations.action_results import ActionResultCheck
 
 
@@ -132,13 +133,14 @@ class _WithoutEvents:
 
 def install() -> None:
     """Check action answers against a validator built once, keep HTTP sessions, send
-    recent events only, keep dialogue states, index event types, tune SQLite tracker
-    stores, leave debug-log arguments to debug logs."""
+    recent events only, keep dialogue states, run graphs in a fixed order, index event
+    types, tune SQLite tracker stores, leave debug-log arguments to debug logs."""
     check = ActionResultCheck(RemoteAction.action_response_format_spec())
     _keep_endpoint_sessions()
     _send_recent_events()
     rasa_states.install()
     rasa_debug_logs.install()
+    rasa_graph_runner.install()
     _index_event_types()
 
     def validate_action_result(_action, result) -> bool:

@@ -132,9 +132,12 @@ def start_ours(state: Path, model: Path, database: Path, today: str, sink_port: 
     with environment(values):
         settings = load_settings()
         processes = start_servers(settings, model, log_dir=state / "logs")
-    actions, rasa = processes[0], processes[1]
-    return Running(f"http://127.0.0.1:{settings.rasa_port}",
-                   {"rasa": rasa.pid, "actions": actions.pid}, processes, settings)
+    # The Rasa server, and the action server unless the actions run inside it.
+    pids = {name: process.pid for process in processes
+            for name, module in (("rasa", "integrations.rasa_server"),
+                                 ("actions", "integrations.action_server"))
+            if module in process.args}
+    return Running(f"http://127.0.0.1:{settings.rasa_port}", pids, processes, settings)
 
 
 def baseline_model(folder: Path, python: str) -> Path:

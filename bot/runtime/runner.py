@@ -100,16 +100,24 @@ def server_environment(settings: Settings) -> dict[str, str]:
     }
 
 
-def wait_until_up(url: str, processes: list[subprocess.Popen]) -> bool:
+def wait_until_up(url: str, processes: list[subprocess.Popen], times: int = 1) -> bool:
+    """Whether url answered `times` times in a row before the start timeout, each time on
+    a new connection: the kernel spreads those over a server's worker processes, each of
+    which is ready on its own (its frustration model trained), so a server of several
+    workers is asked a few times per worker."""
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    answered = 0
     while time.monotonic() < deadline:
         if any(p.poll() is not None for p in processes):
             return False
         try:
             with urllib.request.urlopen(url, timeout=2):
+                answered += 1
+            if answered >= times:
                 return True
         except OSError:
-            time.sleep(0.5)
+            answered = 0
+            time.sleep(0.2)
     return False
 
 
@@ -136,10 +144,17 @@ def rasa_server_environment(settings: Settings, port: int) -> dict[str, str]:
     return env
 
 
+def action_server_ports(settings: Settings) -> tuple[int, ...]:
+    """The ports of the action servers to start: none when the Rasa servers run the
+    actions themselves (ACTION_SERVER_URL=in-process:)."""
+    return () if settings.actions_in_process else settings.action_ports
+
+
 def start_servers(settings: Settings, model: Path, log_dir: Optional[Path] = None
                   ) -> list[subprocess.Popen]:
-    """Start an action server on each of the settings' action ports, a Rasa server on each
-    of its Rasa ports (one of each by default) and the console; return them once all answer.
+    """Start a Rasa server on each of the settings' Rasa ports (one by default), an action
+    server on each of its action ports unless the Rasa servers run the actions (the
+    default), and the console; return them once all answer.
     Their logs are actions.log, rasa.log (actions-2.log, rasa-2.log, ... past one)."""
     if settings.rasa_workers > 1 and not settings.lock_store_url:
         raise RuntimeError("RASA_WORKERS > 1 needs a lock store the workers share: "
@@ -172,18 +187,22 @@ def start_servers(settings: Settings, model: Path, log_dir: Optional[Path] = Non
         return f"http://127.0.0.1:{port}{READY_PATH}"
 
     first, *others = settings.rasa_ports
-    # rasa_sdk with our health, metrics and logs (integrations/action_server.py)
+    # rasa_sdk with our health, metrics and logs (integrations/action_server.py), unless
+    # the actions run inside the Rasa servers (in-process:, the embedded default).
+    action_ports = action_server_ports(settings)
     processes = [spawn(named("actions", index), ["integrations.action_server", "--actions",
                                                  "actions", "--port", str(port)])
-                 for index, port in enumerate(settings.action_ports)]
+                 for index, port in enumerate(action_ports)]
     processes += [rasa_server(0, first), spawn("console", ["bot", "console", "serve"])]
-    health = [ready(port) for port in (*settings.action_ports, first, settings.console_port)]
-    up = all(wait_until_up(url, processes) for url in health)
+    health = [ready(port) for port in (*action_ports, settings.console_port)]
+    every_worker = 4 * settings.rasa_workers  # asked this many times in a row
+    up = all(wait_until_up(url, processes) for url in health) \
+        and wait_until_up(ready(first), processes, every_worker)
     if up and others:
         # The first Rasa server has created the tracker store's tables by now: servers
         # creating them at the same moment collide on PostgreSQL.
         processes += [rasa_server(index, port) for index, port in enumerate(others, 1)]
-        up = all(wait_until_up(ready(port), processes) for port in others)
+        up = all(wait_until_up(ready(port), processes, every_worker) for port in others)
     if not up:
         stopped = [f"{' '.join(p.args[2:4])} (exit {p.returncode})" for p in processes
                    if p.poll() is not None]
@@ -215,6 +234,12 @@ def _stop_on_signals() -> None:
     signal.signal(signal.SIGTERM, interrupt)
 
 
+def action_location(settings: Settings) -> str:
+    if settings.actions_in_process:
+        return "inside the Rasa server (ACTION_SERVER_URL=in-process:)"
+    return f"action server http://127.0.0.1:{settings.action_port}/webhook"
+
+
 def run_assistant(app: ARApp, train_only: bool = False) -> int:
     _stop_on_signals()
     settings = app.settings
@@ -231,7 +256,7 @@ def run_assistant(app: ARApp, train_only: bool = False) -> int:
         f"  Twilio webhook   {settings.public_base_url.rstrip('/')}/webhooks/twilio/webhook\n"
         f"  Slack events     {settings.public_base_url.rstrip('/')}/webhooks/slack/webhook\n"
         f"  Slack buttons    {settings.public_base_url.rstrip('/')}/webhooks/slack/interactive\n"
-        f"  action server    http://127.0.0.1:{settings.action_port}/webhook\n"
+        f"  actions          {action_location(settings)}\n"
         f"  console          {settings.console_public_url.rstrip('/')}/  "
         "(add a user: python -m bot console add-user NAME --role admin)\n"
         f"  ledger database  {app.database.engine.url.render_as_string(hide_password=True)}\n"

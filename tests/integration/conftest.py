@@ -1,4 +1,5 @@
-"""The real thing: Rasa server and action server started as `make run` starts them, a
+"""The real thing: the servers started as `make run` starts them (the actions inside the
+Rasa server; an action server of its own for a module that asks for one), a
 ledger in SQLite (one per test module), at the demo business date. The ledger is the demo
 one unless a module overrides the `ledger_folder` fixture (tests/conftest.py) with another
 CSV export."""
@@ -19,22 +20,29 @@ from bot.settings import load_settings
 from tests.conftest import BUSINESS_DATE
 from tests.fakes.ports import free_port
 
-# The processes behind each running `assistant` (by Rasa port): [actions, rasa, console],
-# for tests that stop and restart one of them (test_faults.py).
+# The processes behind each running `assistant` (by Rasa port), for tests that stop and
+# restart one of them (test_faults.py): [actions, rasa, console] with an action server,
+# [rasa, console] with the actions inside the Rasa server (the default).
 SERVERS: dict[int, list] = {}
+# server_settings of a module that needs an action server of its own (to stop, kill or
+# ask it): ACTION_SERVER_URL pointing at the one the runner starts on ACTION_SERVER_PORT.
+WITH_ACTION_SERVER = {"ACTION_SERVER_URL": "http://127.0.0.1:{action_port}/webhook"}
 
 
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory, trained_model, ledger_folder, server_settings):
     state = tmp_path_factory.mktemp("state")
-    env = {**server_settings, "AR_STATE_DIR": str(state), "AR_TODAY": BUSINESS_DATE.isoformat(),
-           "RASA_PORT": str(free_port()), "ACTION_SERVER_PORT": str(free_port()),
+    action_port = free_port()
+    env = {"AR_STATE_DIR": str(state), "AR_TODAY": BUSINESS_DATE.isoformat(),
+           "RASA_PORT": str(free_port()), "ACTION_SERVER_PORT": str(action_port),
            "CONSOLE_PORT": str(free_port()),
            # Tests talk faster than anyone types: no rate limit unless the module sets
            # one (test_faults.py).
            "RATE_LIMIT_MESSAGES": os.environ.get("RATE_LIMIT_MESSAGES", "0"),
            # Its own token: a secret no other process on the machine could show.
-           "RASA_AUTH_TOKEN": "integration-" + secrets.token_urlsafe(16)}
+           "RASA_AUTH_TOKEN": "integration-" + secrets.token_urlsafe(16),
+           **{name: value.replace("{action_port}", str(action_port))
+              for name, value in server_settings.items()}}
     with mock.patch.dict(os.environ, env):
         settings = load_settings()
         app = ARApp(settings)
@@ -53,6 +61,6 @@ def assistant(tmp_path_factory, trained_model, ledger_folder, server_settings):
 
 @pytest.fixture(scope="module")
 def servers(assistant) -> list:
-    """The `assistant`'s processes, [actions, rasa, console]; a test that replaces one
+    """The `assistant`'s processes (see SERVERS); a test that replaces one
     (a restart) puts the new one in its place, and the teardown stops that one."""
     return SERVERS[assistant.rasa_port]

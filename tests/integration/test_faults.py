@@ -27,8 +27,15 @@ from tests.integration.test_slack_channel import SlackChannel
 from tests.integration.test_twilio_channel import Phone
 from tests.integration.test_documents import phone as documents_phone
 from tests.integration.test_documents import ProxiedWebVisitor as WebVisitor  # PUBLIC_BASE_URL is https
+from tests.integration.conftest import WITH_ACTION_SERVER
 
 pytestmark = pytest.mark.servers
+
+
+@pytest.fixture(scope="module")
+def server_settings():
+    """An action server of its own: these tests stop it and start it again."""
+    return dict(WITH_ACTION_SERVER)
 
 # The `assistant` fixture (real Rasa and action servers) comes from tests/integration/conftest.py.
 

@@ -30,8 +30,15 @@ from tests.integration.figures import open_total
 from tests.integration.providers import faked_providers
 from tests.integration.test_faults import ActionServer, phone, received_until, user_texts
 from tests.integration.test_slack_channel import SlackChannel
+from tests.integration.conftest import WITH_ACTION_SERVER
 
 pytestmark = pytest.mark.servers
+
+
+@pytest.fixture(scope="module")
+def server_settings():
+    """An action server of its own: a test kills it in the middle of a turn."""
+    return dict(WITH_ACTION_SERVER)
 
 # The `assistant` fixture (real Rasa and action servers) comes from tests/integration/conftest.py.
 

@@ -22,8 +22,15 @@ from bot.observability import logs
 from bot.runtime.runner import LIVE_PATH, READY_PATH
 from tests.integration.test_twilio_channel import JANE, Phone, twilio_api  # noqa: F401
 from tests.integration.test_webchat import WebVisitor
+from tests.integration.conftest import WITH_ACTION_SERVER
 
 pytestmark = pytest.mark.servers
+
+
+@pytest.fixture(scope="module")
+def server_settings():
+    """An action server of its own, whose health, metrics and logs are checked."""
+    return dict(WITH_ACTION_SERVER)
 
 # The `assistant` fixture (real Rasa and action servers) comes from tests/integration/conftest.py;
 # `twilio_api` (the fake Twilio API, and the settings pointing at it) from the Twilio tests.

@@ -58,7 +58,10 @@ def runner_commands(tmp_path) -> dict[str, list[str]]:
         def poll(self):
             return None
 
-    settings = load_settings({"AR_STATE_DIR": str(tmp_path)})
+    # With action servers, as deploy/ runs it (its ACTION_SERVER_URL is nginx's).
+    settings = load_settings({"AR_STATE_DIR": str(tmp_path),
+                              "ACTION_SERVER_URL": compose()["x-app"]["environment"][
+                                  "ACTION_SERVER_URL"]})
     with mock.patch.object(runner.subprocess, "Popen", Started), \
             mock.patch.object(runner, "wait_until_up", return_value=True):
         runner.start_servers(settings, tmp_path / "model.tar.gz")

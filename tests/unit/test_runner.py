@@ -6,8 +6,9 @@ import stat
 
 import pytest
 
-from bot.runtime.runner import (TRAINING_INPUTS, auth_token, rasa_server_environment,
-                               server_environment, training_fingerprint)
+from bot.runtime.runner import (TRAINING_INPUTS, action_server_ports, auth_token,
+                               rasa_server_environment, server_environment,
+                               training_fingerprint)
 from bot.settings import PROJECT_ROOT, load_settings
 from integrations import rasa_server
 
@@ -67,15 +68,23 @@ def test_a_single_worker_counts_in_memory_and_several_in_their_own_folder(
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
     one = load_settings({"AR_STATE_DIR": str(tmp_path), "RASA_WORKERS": "1"})
     assert "PROMETHEUS_MULTIPROC_DIR" not in rasa_server_environment(one, 5005)
-    two = load_settings({"AR_STATE_DIR": str(tmp_path)})  # the default: two workers
-    env = rasa_server_environment(two, 5005)
-    assert env["SANIC_WORKERS"] == "2"
+    three = load_settings({"AR_STATE_DIR": str(tmp_path)})  # the default: three workers
+    env = rasa_server_environment(three, 5005)
+    assert env["SANIC_WORKERS"] == "3"
     assert env["PROMETHEUS_MULTIPROC_DIR"].startswith(str(tmp_path))
 
 
-def test_two_workers_by_default_one_without_a_shared_lock_store(tmp_path):
-    assert load_settings({"AR_STATE_DIR": str(tmp_path)}).rasa_workers == 2
+def test_three_workers_running_the_actions_by_default_one_without_a_shared_lock_store(
+        tmp_path):
+    default = load_settings({"AR_STATE_DIR": str(tmp_path)})
+    assert default.actions_in_process and default.rasa_workers == 3
+    assert action_server_ports(default) == ()  # no action server to start
     assert load_settings({"AR_STATE_DIR": str(tmp_path), "LOCK_STORE_URL": ""}).rasa_workers == 1
+    # An action server named: the workers leave it a core's share, and it is started.
+    remote = load_settings({"AR_STATE_DIR": str(tmp_path),
+                            "ACTION_SERVER_URL": "http://127.0.0.1:5055/webhook"})
+    assert not remote.actions_in_process and remote.rasa_workers == 2
+    assert action_server_ports(remote) == (5055,)
 
 
 @pytest.mark.parametrize("argv", [["--auth-token", "s3cret"], ["-t", "s3cret"],
