@@ -29,8 +29,6 @@ ACTIONS_PACKAGE = "actions"
 _executor: Optional[tuple[int, Any]] = None  # (pid, rasa_sdk ActionExecutor)
 
 
-
-
 def personal_strings(call: dict) -> list[str]:
     """What of an action call must not reach a log: the customer's text, slot values."""
     tracker = call.get("tracker") or {}
