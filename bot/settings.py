@@ -17,6 +17,7 @@ ACTIONS_IN_PROCESS = "in-process:"
 
 
 def actions_in_process(action_server_url: Optional[str]) -> bool:
+    """Whether an ACTION_SERVER_URL means the Rasa server runs the actions itself."""
     return (action_server_url or "").strip().lower().startswith(ACTIONS_IN_PROCESS)
 
 

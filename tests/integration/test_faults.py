@@ -21,13 +21,13 @@ from bot.runtime.app import ARApp
 from bot.runtime.runner import server_environment
 from bot.settings import PROJECT_ROOT
 from tests.fakes.waiting import until
+from tests.integration.conftest import WITH_ACTION_SERVER
 from tests.integration.figures import open_total
 from tests.integration.providers import faked_providers
 from tests.integration.test_slack_channel import SlackChannel
 from tests.integration.test_twilio_channel import Phone
 from tests.integration.test_documents import phone as documents_phone
 from tests.integration.test_documents import ProxiedWebVisitor as WebVisitor  # PUBLIC_BASE_URL is https
-from tests.integration.conftest import WITH_ACTION_SERVER
 
 pytestmark = pytest.mark.servers
 

@@ -26,11 +26,11 @@ from bot.runtime.runner import READY_PATH, rasa_server_environment, wait_until_u
 from bot.settings import PROJECT_ROOT
 from integrations.sqlite_lock_store import SQLiteLockStore
 from tests.fakes.waiting import until
+from tests.integration.conftest import WITH_ACTION_SERVER
 from tests.integration.figures import open_total
 from tests.integration.providers import faked_providers
 from tests.integration.test_faults import ActionServer, phone, received_until, user_texts
 from tests.integration.test_slack_channel import SlackChannel
-from tests.integration.conftest import WITH_ACTION_SERVER
 
 pytestmark = pytest.mark.servers
 

@@ -20,11 +20,14 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.observability import logs
 from bot.runtime.runner import LIVE_PATH, READY_PATH
+from tests.integration.conftest import WITH_ACTION_SERVER
 from tests.integration.test_twilio_channel import JANE, Phone, twilio_api  # noqa: F401
 from tests.integration.test_webchat import WebVisitor
-from tests.integration.conftest import WITH_ACTION_SERVER
 
 pytestmark = pytest.mark.servers
+
+# The `assistant` fixture (real Rasa and action servers) comes from tests/integration/conftest.py;
+# `twilio_api` (the fake Twilio API, and the settings pointing at it) from the Twilio tests.
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +35,6 @@ def server_settings():
     """An action server of its own, whose health, metrics and logs are checked."""
     return dict(WITH_ACTION_SERVER)
 
-# The `assistant` fixture (real Rasa and action servers) comes from tests/integration/conftest.py;
-# `twilio_api` (the fake Twilio API, and the settings pointing at it) from the Twilio tests.
 
 @pytest.fixture(scope="module", autouse=True)
 def debug_logs():
