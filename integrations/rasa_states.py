@@ -1,20 +1,24 @@
 """The dialogue states Rasa's policies predict from, worked out once per conversation and
-extended as it grows, and the applied events they come from worked out once per change. Rasa replays the whole session and works out the state before every
-action again for each prediction (three times per prediction with our policies), so at
-turn 300 that was three quarters of a prediction (README, "Speed"). The state before an
-action depends only on the applied events before it, so each worker keeps, per
-conversation, where its last replay ended, and replays only the events after it; when the
-applied events differ from what it replayed (an undo, a rewound form, another session) it
-replays from the start, as Rasa does. A tracker's applied events (its events without the
-undone ones, a walk over the whole session) are kept until an event is added, instead of
-walked again for each of the dozen times a turn asks; and the copy Rasa makes of the
-tracker before every action run takes the tracker's state instead of replaying the whole
-session into a new one, as does the tracker the slot validation action is sent after
-every message. All are what Rasa's own code works out
-(tests/unit/test_rasa_states.py compares them on every prefix of the training stories)."""
+extended as it grows, and the applied events they come from worked out once per change.
+
+Rasa replays the whole session and works out the state before every action again for each
+prediction (three times per prediction with our policies), so at turn 300 that was three
+quarters of a prediction (README, "Speed"). The state before an action depends only on the
+applied events before it, so each worker keeps, per conversation, where its last replay
+ended, and replays only the events after it; when the applied events differ from what it
+replayed (an undo, a rewound form, another session) it replays from the start, as Rasa
+does. A tracker's applied events (its events without the undone ones, a walk over the
+whole session) are kept until an event is added, instead of walked again for each of the
+dozen times a turn asks; and the copy Rasa makes of the tracker before every action run
+takes the tracker's state instead of replaying the whole session into a new one, as does
+the tracker the slot validation action is sent after every message. All are what Rasa's
+own code works out (tests/unit/test_rasa_states.py compares them on every prefix of the
+training stories)."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy as copying
 import itertools
 import json
@@ -23,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 from rasa.core.actions.action import ActionExtractSlots
-from rasa.shared.core.constants import ACTION_VALIDATE_SLOT_MAPPINGS
+from rasa.shared.core.constants import ACTION_UNLIKELY_INTENT_NAME, ACTION_VALIDATE_SLOT_MAPPINGS
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (ActionExecuted, ActionReverted, ActiveLoop, BotUttered,
                                      Restarted, SessionStarted, SlotSet, UserUttered,
@@ -31,6 +35,34 @@ from rasa.shared.core.events import (ActionExecuted, ActionReverted, ActiveLoop,
 from rasa.shared.core.trackers import DialogueStateTracker
 
 CONVERSATIONS_KEPT = 2000
+# How many of the last states a prediction asks for (None: all); a policy sets it
+# (integrations/rasa_policy_window.py).
+_WINDOW: contextvars.ContextVar[Optional[int]] = contextvars.ContextVar("states_window",
+                                                                        default=None)
+
+
+@contextlib.contextmanager
+def states_window(size: Optional[int]):
+    """Tracker states asked for inside this block are the last `size` (None: all)."""
+    token = _WINDOW.set(size)
+    try:
+        yield
+    finally:
+        _WINDOW.reset(token)
+
+
+def last_states(states: list[dict], size: Optional[int]) -> list[dict]:
+    """The last `size` states, not counting those after action_unlikely_intent (Rasa's
+    featurizer removes them before it cuts a history to its max_history)."""
+    if size is None or len(states) <= size:
+        return states
+    start, counted = len(states), 0
+    while start > 0 and counted < size:
+        start -= 1
+        if states[start].get("prev_action", {}).get("action_name") != \
+                ACTION_UNLIKELY_INTENT_NAME:
+            counted += 1
+    return states[start:]
 
 
 @dataclass
@@ -87,7 +119,7 @@ class StatesOfConversations:
         states = present.states
         if states and len(states) == len(replay.states):  # the present turn was hidden
             states[-1] = {name: dict(sub_state) for name, sub_state in states[-1].items()}
-        return states
+        return last_states(states, _WINDOW.get())
 
     @staticmethod
     def _continues(replay: _Replay, applied: list) -> bool:

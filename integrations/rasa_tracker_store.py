@@ -32,6 +32,7 @@ class _Session:
 
     ids: list[int] = field(default_factory=list)
     events: list[Optional[Event]] = field(default_factory=list)  # None: a type Rasa skips
+    known: list[Event] = field(default_factory=list)  # the events without the Nones
     timestamps: list[float] = field(default_factory=list)
     stored: int = 0  # events of the session in the database, read or saved since
     # The tracker the session's events were last replayed into (a copy nobody changes).
@@ -42,18 +43,23 @@ class _Session:
             if row.type_name == SessionStarted.type_name:
                 self._keep_from(row.timestamp)  # as Rasa: the session's events only
             self.ids.append(row.id)
-            self.events.append(Event.from_parameters(json.loads(row.data)))
+            event = Event.from_parameters(json.loads(row.data))
+            self.events.append(event)
+            if event is not None:
+                self.known.append(event)
             self.timestamps.append(row.timestamp)
-        self.stored = len(self.decoded())
+        self.stored = len(self.known)
 
     def decoded(self) -> list[Event]:
-        """The session's events as Rasa reads them (it skips types it does not know)."""
-        return [event for event in self.events if event is not None]
+        """The session's events as Rasa reads them (it skips types it does not know); the
+        list is kept: not to be changed."""
+        return self.known
 
     def _keep_from(self, timestamp: float) -> None:
         kept = [i for i, stamp in enumerate(self.timestamps) if stamp >= timestamp]
         self.ids = [self.ids[i] for i in kept]
         self.events = [self.events[i] for i in kept]
+        self.known = [event for event in self.events if event is not None]
         self.timestamps = [self.timestamps[i] for i in kept]
 
 
@@ -107,6 +113,7 @@ class ARTrackerStore(SQLTrackerStore):
         tracker = self._resumed(kept.replayed, events)
         if tracker is None:
             tracker = DialogueStateTracker.from_events(sender_id, events, self.domain.slots)
+        tracker.applied_events()  # worked out once, then kept by the copies made from it
         kept.replayed = tracker.copy()
         kept.replayed.__dict__["_replayed_with"] = self.domain
         return tracker

@@ -2,12 +2,13 @@
 "Speed"): jsonschema re-checking its own schema before checking each action server answer
 (rasa#11717), a new HTTP session and connection for every action call, the standard
 library's slower JSON writer for the tracker it sends, the whole domain with each call of
-a validation action, every event of the session in
-each action call (integrations/action_calls.py), the replay of the whole session for
-every prediction (integrations/rasa_states.py), a walk over every
-Event subclass for each event read back from the tracker store, and, with an SQLite tracker
-store, a new connection for every read and write of a tracker and an fsync per commit;
-and dask ordering the same graph again for every run of it (integrations/rasa_graph_runner.py)."""
+a validation action, every event of the session in each action call
+(integrations/action_calls.py), the replay of the whole session for every prediction
+(integrations/rasa_states.py) and every state of it for the memoization and rule policies
+(integrations/rasa_policy_window.py), a walk over every Event subclass for each event read
+back from the tracker store, and, with an SQLite tracker store, a new connection for every
+read and write of a tracker and an fsync per commit; and dask ordering the same graph
+again for every run of it (integrations/rasa_graph_runner.py)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import QueuePool
 
 from bot.db import tune_sqlite_connection
-from integrations import action_calls, rasa_debug_logs, rasa_graph_runner, rasa_states
+from integrations import (action_calls, rasa_debug_logs, rasa_graph_runner,
+                          rasa_policy_window, rasa_states)
 from integrations.action_results import ActionResultCheck
 
 
@@ -133,12 +135,14 @@ class _WithoutEvents:
 
 def install() -> None:
     """Check action answers against a validator built once, keep HTTP sessions, send
-    recent events only, keep dialogue states, run graphs in a fixed order, index event
-    types, tune SQLite tracker stores, leave debug-log arguments to debug logs."""
+    recent events only, keep dialogue states, show the policies only the states they can
+    match, run graphs in a fixed order, index event types, tune SQLite tracker stores,
+    leave debug-log arguments to debug logs."""
     check = ActionResultCheck(RemoteAction.action_response_format_spec())
     _keep_endpoint_sessions()
     _send_recent_events()
     rasa_states.install()
+    rasa_policy_window.install()
     rasa_debug_logs.install()
     rasa_graph_runner.install()
     _index_event_types()

@@ -18,6 +18,7 @@ from bot.bench.stats import latency_summary
 
 MAX_EXAMPLES = 5
 RSS_EVERY_SECONDS = 1.0
+SAME_QUESTIONS = 20  # turns of a long conversation compared early and late
 
 
 class Talker(Protocol):
@@ -154,7 +155,7 @@ async def run_load(target: Target, concurrency: int, seconds: float) -> LoadResu
 
 
 async def run_long(target: Target, script: Script, talker_for) -> dict:
-    """One conversation of many turns: the latency of each, turn 1 against the last."""
+    """One conversation of many turns: the latency of each, early against late."""
     async with client_session(1) as session:
         talker = talker_for(session)
         latencies: list[float] = []
@@ -166,12 +167,17 @@ async def run_long(target: Target, script: Script, talker_for) -> dict:
                 problems.append(f"turn {number} {turn.text!r}: {problem}")
                 break
             latencies.append(answer.seconds)
-    first, last = latencies[:10], latencies[-10:]
+    # The same questions early and late: 20 turns after the opening (whole rounds of the
+    # repeated questions), against the last 20.
+    early = latencies[script.opening:script.opening + SAME_QUESTIONS]
+    late = latencies[-SAME_QUESTIONS:]
+    early_p50, late_p50 = latency_summary(early)["p50_ms"], latency_summary(late)["p50_ms"]
     return {
         "target": target.name, "turns_planned": len(script.turns),
         "turns_answered": len(latencies), "problems": problems,
         "turn_1_ms": latency_summary(latencies[:1])["p50_ms"],
         "turn_last_ms": latency_summary(latencies[-1:])["p50_ms"],
-        "first_10_p50_ms": latency_summary(first)["p50_ms"],
-        "last_10_p50_ms": latency_summary(last)["p50_ms"],
+        "early_p50_ms": early_p50, "late_p50_ms": late_p50,
+        "late_over_early": round(late_p50 / early_p50, 2) if early_p50 and late_p50 else None,
+        "latencies_ms": [round(seconds * 1000, 1) for seconds in latencies],
     }

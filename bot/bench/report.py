@@ -100,8 +100,9 @@ def table(report: dict) -> str:
     for long in report["long_conversations"]:
         lines.append(f"long conversation ({long['target']}, {long['turns_answered']}/"
                      f"{long['turns_planned']} turns): turn 1 {long['turn_1_ms']} ms, last turn "
-                     f"{long['turn_last_ms']} ms; median of the first 10 "
-                     f"{long['first_10_p50_ms']} ms, of the last 10 {long['last_10_p50_ms']} ms")
+                     f"{long['turn_last_ms']} ms; the same questions, median of 20 turns "
+                     f"after the opening {long['early_p50_ms']} ms, of the last 20 "
+                     f"{long['late_p50_ms']} ms ({_cell(long['late_over_early'])}x)")
         lines.extend(f"  {long['target']} long conversation: {p}" for p in long["problems"])
     for figures in report["loads"]:
         for example in figures["examples"]:

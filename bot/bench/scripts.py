@@ -26,6 +26,7 @@ class Turn:
 class Script:
     name: str
     turns: tuple[Turn, ...]
+    opening: int = 0  # turns before the questions a long conversation repeats
 
 
 def _figures(text: str, *contains: str) -> Turn:
@@ -97,7 +98,7 @@ def long_script(customer: BenchCustomer, turns: int) -> Script:
     cycle = [_figures("what is our balance?", money(customer.open_total, customer.currency)),
              *_invoice_and_pay_link(customer, 0), *_invoice_and_pay_link(customer, 1)]
     body = [cycle[n % len(cycle)] for n in range(max(0, turns - len(opening)))]
-    return Script("long", tuple([*opening, *body][:turns]))
+    return Script("long", tuple([*opening, *body][:turns]), opening=len(opening))
 
 
 ScriptMaker = Callable[[BenchCustomer, str, object], Script]

@@ -62,7 +62,9 @@ def test_the_harness_gets_every_reply_right_and_reports_every_figure(assistant, 
         assert figures["rss_peak_mb"]["rasa"] > 0 and figures["server_cpu_ms_per_msg"] > 0
     long = report["long_conversations"][0]
     assert long["problems"] == [] and long["turns_answered"] == 8
-    assert None not in (long["turn_1_ms"], long["turn_last_ms"])
+    assert None not in (long["turn_1_ms"], long["turn_last_ms"], long["early_p50_ms"],
+                        long["late_p50_ms"], long["late_over_early"])
+    assert len(long["latencies_ms"]) == 8
     assert report["sink_refused"] == 0
     assert {"cpus", "memory_gib", "load_average"} <= set(report["facts"]["machine"])
     json.dumps(report)  # the report file is this, as JSON

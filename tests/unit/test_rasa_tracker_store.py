@@ -152,3 +152,36 @@ def test_saved_rows_are_the_rows_rasa_writes(tmp_path, domain):
     asyncio.run(scenario())
     assert rows(ours) == rows(rasas)
     assert len(rows(ours)) == 9 and rows(ours)[0][:2] == ("c1", "user")
+
+
+def test_a_read_works_out_the_applied_events_of_its_new_rows_only(stores, domain, monkeypatch):
+    """Rasa asks each turn's tracker for its applied events (a walk over the session,
+    before the turn starts): the tracker read back has those of the rows read before."""
+    rasa_applied_events = DialogueStateTracker.applied_events
+    monkeypatch.setattr(DialogueStateTracker, "copy", rasa_states._copy_without_replay())
+    monkeypatch.setattr(DialogueStateTracker, "applied_events",
+                        rasa_states._keep_applied_events())
+    walked: list[int] = []
+    rasa_apply = rasa_states._apply
+
+    def counted_apply(tracker, applied, events, loops):
+        events = list(events)
+        walked.append(len(events))
+        rasa_apply(tracker, applied, events, loops)
+
+    monkeypatch.setattr(rasa_states, "_apply", counted_apply)
+    ours, _rasas = stores
+
+    async def scenario():
+        await ours.save(DialogueStateTracker.from_events("c1", turn("hi", 1.0), domain.slots))
+        for n in range(2, 40):
+            walked.clear()
+            tracker = await ours.retrieve("c1")
+            assert tracker.applied_events() == rasa_applied_events(tracker)
+            if n > 3:  # the first reads work the session out
+                assert sum(walked) <= len(turn("", 0.0)), f"turn {n}: walked {walked}"
+            for event in turn(f"message {n}", float(n)):
+                tracker.update(event)
+            await ours.save(tracker)
+
+    asyncio.run(scenario())

@@ -12,6 +12,7 @@ import pytest
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import ActionExtractSlots, RemoteAction
+from rasa.core.policies.memoization import MemoizationPolicy
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
@@ -54,6 +55,8 @@ def tuned(monkeypatch):
     monkeypatch.setattr(ActionExtractSlots, "_execute_validation_action",
                         ActionExtractSlots._execute_validation_action)
     monkeypatch.setattr(RulePolicy, "format_tracker_states", RulePolicy.format_tracker_states)
+    monkeypatch.setattr(MemoizationPolicy, "_prediction_states",
+                        MemoizationPolicy._prediction_states)
     for module in rasa_debug_logs.LOG_ONLY_COPIES:
         monkeypatch.setattr(importlib.import_module(module), "copy", copy)
     rasa_tuning.install()
