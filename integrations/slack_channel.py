@@ -37,6 +37,7 @@ from bot.settings import Settings, get_settings
 from integrations.document_senders import slack_file_sender
 from integrations import handoff_hook
 from integrations.held_turns import SenderGate
+from integrations.receipt_threads import on_receipt_thread
 from integrations.slack_api import SlackWebApi, slack_courier
 from integrations.slack_conversation import CHANNEL, SlackConversation
 from integrations.slack_events import NotAnEvent, SlackMessage, check_shape, customer_message
@@ -206,7 +207,7 @@ class SlackCustomerInput(InputChannel):
         message = customer_message(payload)
         event_id = payload.get("event_id") if isinstance(payload.get("event_id"), str) else None
         try:
-            first, admission = await asyncio.to_thread(self._kept, event_id, message)
+            first, admission = await on_receipt_thread(self._kept, event_id, message)
         except Exception:  # not kept: Slack (and nginx, to another server) told so
             logger.exception("Slack event %s not kept", event_id)
             return response.text("not kept, try again", status=503)
@@ -214,7 +215,7 @@ class SlackCustomerInput(InputChannel):
             logger.info("Slack event %s already handled (retry %s): acknowledged only",
                         event_id, request.headers.get("X-Slack-Retry-Num", "-"))
             # Its message may still wait (its server died mid-turn): answered here.
-            if await asyncio.to_thread(self._waiting, message):
+            if await on_receipt_thread(self._waiting, message):
                 self.gate.kick(request, CHANNEL, message.user)
         elif admission is not None:
             if admission.notice:

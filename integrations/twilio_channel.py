@@ -43,6 +43,7 @@ from integrations.held_turns import SenderGate
 from integrations.outbox import Courier, masked
 from integrations.rasa_operations import keep_failed_turns
 from integrations.rasa_tracker import conversation_language
+from integrations.receipt_threads import on_receipt_thread
 from integrations.resumed_turns import answer_once
 from integrations.rest_channel import DELIVERY_KEY
 from integrations.spooled_receipts import DATABASE_DOWN, SpooledReceipts
@@ -409,7 +410,7 @@ class TwilioMessagingInput(InputChannel):
 
     async def handle(self, inbound: Inbound, request: Request) -> None:
         """The delivery kept (or answered) first, then what follows in the background."""
-        received = await asyncio.to_thread(self._receive, inbound)
+        received = await on_receipt_thread(self._receive, inbound)
         await self._after_receive(inbound, received, request)
 
     async def _after_receive(self, inbound: Inbound, received: Received,
