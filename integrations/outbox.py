@@ -15,6 +15,7 @@ import os
 import socket
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Awaitable, Callable, Mapping, Optional
 
 from bot.documents.delivery import mark_request_sent
@@ -32,6 +33,17 @@ Sequence = Callable[[str], str]
 # A message carrying a document (email attachment, Slack file, media message) -> the
 # provider's id; raises when it was not taken.
 SendDocument = Callable[[Outgoing], Awaitable[Optional[str]]]
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """One send: the provider's id for the message, or why it was not taken."""
+
+    channel: str
+    recipient: str
+    message: Outgoing
+    provider_id: Optional[str] = None
+    error: Optional[Exception] = None
 
 
 def masked(address: str) -> str:
@@ -67,69 +79,97 @@ class Courier:
         """Send what waits for one recipient (with the channel's sequences: for every
         recipient in its sequence), in order, up to the first failure; how many went
         out. Concurrent calls for the same recipient take turns; another server holding a
-        row of this recipient (its claim) sends it and what follows."""
+        row of this recipient (its claim) sends it and what follows. The outbox is read
+        and written on a thread (one per send: what the last send did, and the next row
+        claimed), never on the event loop, which answers webhooks meanwhile."""
         sequence = self._sequences.get(channel)
         prefix = sequence(recipient) if sequence is not None else None
         async with self._locks[(channel, prefix or recipient)]:
             sent, tried = 0, set()
-            while True:  # again for what was queued meanwhile (held by another server's claim)
-                with self._app.session() as session:
-                    waiting = [m for m in (pending_for(session, channel, recipient)
-                                           if prefix is None
-                                           else pending_in(session, channel, prefix))
-                               if m.id not in tried]
-                if not waiting:
+            outcome: Optional[_Outcome] = None
+            while True:
+                message = await asyncio.to_thread(self._record_and_claim, outcome, channel,
+                                                  recipient, prefix, tried)
+                if message is None:
                     return sent
-                for message in waiting:
-                    tried.add(message.id)
-                    not_due = (message.next_attempt_at is not None
-                               and message.next_attempt_at > self._app.now())
-                    if not_due and self._in_order and message.attempts:
-                        # It failed and waits for its retry time; trying it now, because a
-                        # new reply came, would spend its tries within seconds of an outage.
-                        return sent
-                    if not self._in_order and not_due:
-                        continue
-                    with self._app.session() as session:
-                        mine = claim(session, message.id, self.worker, self._app.now())
-                    if not mine:  # sent already, or another server is sending it now
-                        if self._in_order:
-                            return sent
-                        continue
-                    if not await self._send(channel, message.recipient, message):
-                        if self._in_order:
-                            return sent
-                        continue
+                outcome = await self._send(channel, message.recipient, message)
+                if outcome.error is None:
                     sent += 1
+                elif self._in_order:
+                    await asyncio.to_thread(self._record, outcome)
+                    return sent
 
-    async def _send(self, channel: str, recipient: str, message: Outgoing) -> bool:
-        """Send one claimed row; record what happened. False when it was not taken."""
+    def _record_and_claim(self, outcome: Optional[_Outcome], channel: str, recipient: str,
+                          prefix: Optional[str], tried: set[int]) -> Optional[Outgoing]:
+        if outcome is not None:
+            self._record(outcome)
+        return self._claim_next(channel, recipient, prefix, tried)
+
+    def _claim_next(self, channel: str, recipient: str, prefix: Optional[str],
+                    tried: set[int]) -> Optional[Outgoing]:
+        """The next row to send, claimed (committed before the send starts); None when
+        nothing more is to be sent now."""
+        while True:  # again for what was queued meanwhile (held by another server's claim)
+            with self._app.session() as session:
+                waiting = [m for m in (pending_for(session, channel, recipient)
+                                       if prefix is None
+                                       else pending_in(session, channel, prefix))
+                           if m.id not in tried]
+            if not waiting:
+                return None
+            for message in waiting:
+                tried.add(message.id)
+                not_due = (message.next_attempt_at is not None
+                           and message.next_attempt_at > self._app.now())
+                if not_due and self._in_order and message.attempts:
+                    # It failed and waits for its retry time; trying it now, because a
+                    # new reply came, would spend its tries within seconds of an outage.
+                    return None
+                if not self._in_order and not_due:
+                    continue
+                with self._app.session() as session:
+                    mine = claim(session, message.id, self.worker, self._app.now())
+                if mine:
+                    return message
+                if self._in_order:  # sent already, or another server is sending it now
+                    return None
+
+    async def _send(self, channel: str, recipient: str, message: Outgoing) -> _Outcome:
+        """Send one claimed row: the provider's id for it, or the error."""
         try:
             if message.document_request_id is not None and channel in self._documents:
                 provider_id = await self._documents[channel](message)
             else:
                 provider_id = await self._senders[channel](recipient, message.body)
-        except Exception as error:  # any failure: keep it, retry later
+        except Exception as error:  # any failure: kept, retried later
             metrics.send_failed(channel)
-            with self._app.session() as session:
-                retrying = mark_failed(session, message.id, str(error), self._app.now(),
-                                       self._first_retry_seconds)
-            logger.warning("%s send to %s failed (attempt %d, %s): %s", channel,
-                           masked(recipient), message.attempts + 1,
-                           "will retry" if retrying else "given up", error)
-            return False
+            return _Outcome(channel, recipient, message, error=error)
+        return _Outcome(channel, recipient, message, provider_id=provider_id)
+
+    def _record(self, outcome: _Outcome) -> None:
+        """What a send did, in the outbox."""
+        message, now = outcome.message, self._app.now()
         with self._app.session() as session:
-            mark_sent(session, message.id, provider_id, self._app.now())
-            mark_request_sent(session, message.document_request_id, self._app.now())
-        return True
+            if outcome.error is None:
+                mark_sent(session, message.id, outcome.provider_id, now)
+                mark_request_sent(session, message.document_request_id, now)
+                return
+            retrying = mark_failed(session, message.id, str(outcome.error), now,
+                                   self._first_retry_seconds)
+        logger.warning("%s send to %s failed (attempt %d, %s): %s", outcome.channel,
+                       masked(outcome.recipient), message.attempts + 1,
+                       "will retry" if retrying else "given up", outcome.error)
 
     async def deliver_due(self) -> None:
         """One round of retries: every recipient of ours with a send whose time has come."""
-        with self._app.session() as session:
-            due = due_recipients(session, self._app.now())
+        due = await asyncio.to_thread(self._due)
         for channel, recipient in due:
             if channel in self._senders or channel in self._documents:
                 await self.deliver(channel, recipient)
+
+    def _due(self) -> list[tuple[str, str]]:
+        with self._app.session() as session:
+            return due_recipients(session, self._app.now())
 
     async def run(self, poll_seconds: float) -> None:
         """Retry due sends until cancelled (started with the server)."""

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import timedelta
 from types import SimpleNamespace
 from urllib.parse import urlencode
@@ -276,6 +277,26 @@ def test_a_failed_send_holds_back_later_ones_and_goes_out_on_retry(ledger_app):
     assert phone.received == []
     asyncio.run(courier.deliver_due())
     assert phone.received == [(JANE, "first"), (JANE, "second")]
+
+
+def test_the_outbox_is_read_and_written_off_the_event_loop(ledger_app, monkeypatch):
+    """The event loop answers webhooks while replies go out: no outbox transaction (a
+    write can wait for another server's lock) runs on it."""
+    phone = Phone(failures=1)
+    _queue(ledger_app, ["first", "second"])
+    courier = Courier(ledger_app, {"sms": phone.send}, first_retry_seconds=0)
+    opened_on: list[bool] = []
+    session = ledger_app.session
+
+    def watched_session():
+        opened_on.append(threading.current_thread() is threading.main_thread())
+        return session()
+
+    monkeypatch.setattr(ledger_app, "session", watched_session)
+    assert asyncio.run(courier.deliver("sms", JANE)) == 0  # the provider failed once
+    asyncio.run(courier.deliver_due())
+    assert phone.received == [(JANE, "first"), (JANE, "second")]
+    assert len(opened_on) >= 6 and not any(opened_on)
 
 
 def test_during_an_outage_new_replies_do_not_spend_the_first_ones_tries(ledger_app):
