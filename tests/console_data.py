@@ -7,7 +7,7 @@ show for them are worked out by hand in EXPECTED."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 

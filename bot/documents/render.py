@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 from datetime import date
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional, Sequence

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from sqlalchemy import MetaData, Table, func, inspect, select, text
+from sqlalchemy import Table, func, inspect, select, text
 from sqlalchemy.engine import Engine, make_url
 
 from bot.console import tracker_events

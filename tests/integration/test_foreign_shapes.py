@@ -17,7 +17,7 @@ from bot.runtime.app import ARApp
 from tests.conftest import FOREIGN_SHAPES
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.twilio_api import FakeTwilioAPI
-from tests.integration.chat import Customer, visitor
+from tests.integration.chat import visitor
 from tests.integration.providers import provider_settings
 from tests.integration.test_slack_channel import TOKEN, SlackChannel, open_total
 from tests.integration.test_twilio_channel import (ACCOUNT_SID, AUTH_TOKEN, WHATSAPP_SENDER,

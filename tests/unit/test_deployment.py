@@ -159,7 +159,6 @@ def port_of(name: str, command: list[str]) -> int:
 
 def test_probes_point_at_the_real_health_paths_on_the_servers_port():
     workloads = k8s_deployments()
-    services = compose()["services"]
     for name in SERVERS:
         spec = container(workloads[name])
         port = port_of(name, spec["command"])

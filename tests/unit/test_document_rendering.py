@@ -21,7 +21,7 @@ from bot.documents.period import statement_period
 from bot.languages import SUPPORTED_LANGUAGES
 from bot.ledger.figures import open_amount
 from bot.ledger.models import Customer, Invoice
-from bot.runtime.cli import build_parser, main
+from bot.runtime.cli import build_parser
 from tests.conftest import BUSINESS_DATE
 
 

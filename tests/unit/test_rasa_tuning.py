@@ -102,7 +102,7 @@ def test_checking_events_by_their_type_gives_the_whole_schemas_verdict():
     schema = RemoteAction.action_response_format_spec()
     check, whole = ActionResultCheck(schema), validator_for(schema)(schema)
     verdicts = []
-    for answer in ANSWERS + [{"events": [event]} for event in _every_type_of_event()]:
+    for answer in ANSWERS + [{"events": [one]} for one in _every_type_of_event()]:
         verdicts.append(check.passes(answer))
         assert verdicts[-1] == whole.is_valid(answer), answer
         assert (check.error(answer) is None) == verdicts[-1]

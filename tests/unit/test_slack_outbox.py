@@ -13,6 +13,7 @@ from bot import clock
 from bot.messaging import channel_store
 from bot.runtime.app import ARApp
 from bot.settings import load_settings
+from integrations.outbox import Courier
 from integrations.slack_api import SlackWebApi, slack_courier, thread_address
 from tests.fakes.slack_api import FakeSlackAPI
 
