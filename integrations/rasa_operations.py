@@ -30,6 +30,7 @@ from bot.db import Database
 from bot.handoff.frustration import detector, detector_trained
 from bot.observability import health, logs, metrics
 from bot.settings import Settings, get_settings
+from integrations import worker_memory
 from integrations.operations import add_routes
 
 logger = logging.getLogger(__name__)
@@ -74,8 +75,10 @@ def readiness_checks(settings: Settings, request: Request) -> dict[str, health.C
 
     def frustration_model() -> Optional[str]:
         # Trained as each worker starts (below), in about a second of CPU that would
-        # otherwise hold up the first customers' turns.
-        return None if detector_trained() else "the frustration model is still training"
+        # otherwise hold up the first customers' turns; then the worker's memory frozen.
+        if not detector_trained():
+            return "the frustration model is still training"
+        return None if worker_memory.frozen() else "the worker is still starting"
 
     checks = {"model": model, "frustration_model": frustration_model,
               "ar_database": health.database_check(settings.ar_database_url),
@@ -88,6 +91,14 @@ def readiness_checks(settings: Settings, request: Request) -> dict[str, health.C
     if redis_client is not None:
         checks["lock_store"] = lambda: None if redis_client.ping() else "no answer"
     return checks
+
+
+def _train_then_freeze() -> None:
+    """The worker's frustration model trained, then all it holds by now frozen
+    (integrations/worker_memory.py)."""
+    detector()
+    frozen = worker_memory.freeze()
+    logger.info("worker started: %d objects frozen out of garbage collection", frozen)
 
 
 def _channel_of(path: str) -> Optional[str]:
@@ -103,7 +114,7 @@ def instrument_app(app: Sanic, settings: Settings) -> None:
     @app.listener("after_server_start")
     async def train_frustration_model(app: Sanic, _loop) -> None:
         app.ctx.frustration_training = asyncio.get_running_loop().run_in_executor(
-            None, detector)
+            None, _train_then_freeze)
 
     @app.middleware("request")
     async def stamp_arrival(request: Request) -> None:
