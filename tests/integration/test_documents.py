@@ -220,10 +220,14 @@ def test_with_the_mail_server_down_the_email_is_delayed_not_lost(assistant, ledg
     assert mail.wait_for(lambda: len(mail.to("jane.doe@acme.example")) > before, 60)
     (attachment,) = list(mail.to("jane.doe@acme.example")[-1].iter_attachments())
     assert attachment.get_filename() == "INV-2026-0142.pdf"
-    with ledger.session() as session:
-        row = session.scalars(select(OutboundMessage).where(
-            OutboundMessage.channel == "email").order_by(OutboundMessage.id.desc())).first()
-        assert row.status == "sent" and row.attempts >= 2
+    def last_email():
+        with ledger.session() as session:
+            return session.scalars(select(OutboundMessage).where(
+                OutboundMessage.channel == "email").order_by(OutboundMessage.id.desc())).first()
+
+    # Marked sent once the mail server took it (a moment after it arrives there).
+    assert until(lambda: last_email().status == "sent", 10)
+    assert last_email().attempts >= 2
     assert "delivered to j•••@acme.example" in web.says("did you send it?")
 
 
