@@ -75,3 +75,11 @@ def keep_omitted_counts() -> None:
 
     with_count.keeps_omitted = True
     Tracker.from_dict = classmethod(with_count)
+
+
+def personal_strings(call: dict) -> list[str]:
+    """What of an action call must not reach a log: the customer's text, slot values."""
+    tracker = call.get("tracker") or {}
+    found = [(tracker.get("latest_message") or {}).get("text")]
+    found += [v for v in (tracker.get("slots") or {}).values() if isinstance(v, str)]
+    return [s for s in found if s]

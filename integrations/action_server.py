@@ -20,8 +20,7 @@ from sanic.request import Request
 
 from bot.observability import health, logs, metrics
 from bot.settings import Settings, get_settings
-from integrations.action_calls import keep_omitted_counts
-from integrations.in_process_actions import personal_strings
+from integrations.action_calls import keep_omitted_counts, personal_strings
 from integrations.operations import add_routes
 
 logger = logging.getLogger(__name__)

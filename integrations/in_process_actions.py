@@ -17,40 +17,35 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from typing import Any, Optional
 
 from bot.observability import logs, metrics
 from bot.settings import actions_in_process
+from integrations.action_calls import keep_omitted_counts, personal_strings
+from integrations.per_process import PerProcess
 
 logger = logging.getLogger(__name__)
 
 ACTIONS_PACKAGE = "actions"
-_executor: Optional[tuple[int, Any]] = None  # (pid, rasa_sdk ActionExecutor)
 
 
-def personal_strings(call: dict) -> list[str]:
-    """What of an action call must not reach a log: the customer's text, slot values."""
-    tracker = call.get("tracker") or {}
-    found = [(tracker.get("latest_message") or {}).get("text")]
-    found += [v for v in (tracker.get("slots") or {}).values() if isinstance(v, str)]
-    return [s for s in found if s]
+def _our_executor() -> Any:
+    """rasa_sdk's executor with our actions, made in each worker after Sanic has forked
+    it, so each has its own ledger connections (actions/base.py ar_app)."""
+    from rasa_sdk.executor import ActionExecutor
+
+    keep_omitted_counts()
+    made = ActionExecutor()
+    made.register_package(ACTIONS_PACKAGE)
+    return made
+
+
+_executors = PerProcess(_our_executor)
 
 
 def executor() -> Any:
-    """This process's executor with our actions, made on first use: after Sanic has forked
-    its workers, so each has its own ledger connections (actions/base.py ar_app)."""
-    global _executor
-    if _executor is None or _executor[0] != os.getpid():
-        from rasa_sdk.executor import ActionExecutor
-
-        from integrations.action_calls import keep_omitted_counts
-
-        keep_omitted_counts()
-        made = ActionExecutor()
-        made.register_package(ACTIONS_PACKAGE)
-        _executor = (os.getpid(), made)
-    return _executor[1]
+    """This process's executor with our actions, made on first use."""
+    return _executors.get()
 
 
 def _refused(status: int, action: Optional[str], message: str) -> Exception:

@@ -9,24 +9,18 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Optional
+from typing import Any, Callable
+
+from integrations.per_process import PerProcess
 
 RECEIPT_THREADS = 2
-_pool: Optional[tuple[int, ThreadPoolExecutor]] = None  # (pid: Sanic forks workers, pool)
-
-
-def _threads() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None or _pool[0] != os.getpid():
-        _pool = (os.getpid(), ThreadPoolExecutor(RECEIPT_THREADS,
+_threads = PerProcess(lambda: ThreadPoolExecutor(RECEIPT_THREADS,
                                                  thread_name_prefix="receipt"))
-    return _pool[1]
 
 
 async def on_receipt_thread(work: Callable[..., Any], *args: Any) -> Any:
     """work(*args) on a receipt thread, as asyncio.to_thread runs it (same context)."""
     context = contextvars.copy_context()
     return await asyncio.get_running_loop().run_in_executor(
-        _threads(), functools.partial(context.run, work, *args))
+        _threads.get(), functools.partial(context.run, work, *args))
