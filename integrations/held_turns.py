@@ -3,10 +3,12 @@ the loops that answer what is kept (bot.messaging.held_messages), in order, each
 
 Web chat asks `SenderGate.admit` (the sender's rate limit and the action server's health
 decide whether it goes now or is kept). SMS, WhatsApp and Slack keep every message:
-`SenderGate.queue` in the webhook's own transaction, before the provider is acknowledged,
-then `kick` answers the sender's messages in the background (`drain_sender`): one at a
-time, claimed in the ledger database so that of several servers and workers only one
-answers a sender at once, the claim renewed while the turn runs. A turn that failed
+`SenderGate.queue` in the webhook's own transaction, before the provider is acknowledged
+(a message first in line is claimed for this server there and then), then `kick` answers
+the sender's messages in the background (`drain_sender`): one at a time, claimed in the
+ledger database so that of several servers and workers only one answers a sender at
+once, the claim renewed while the turn runs; each answered message is finished in the
+transaction that claims the sender's next. A turn that failed
 because something it needs was down (the action server, the lock store, a database) is
 kept and tried again with one holding notice per stretch; any other failure is tried
 MAX_ANSWER_ATTEMPTS times. `SenderGate.run` (started with the server) looks every
@@ -52,9 +54,10 @@ HEALTH_TIMEOUT_SECONDS = 2.0
 # turn that needs it, which is kept and parked as if the check had failed.
 UP_FOR_SECONDS = 1.0
 DRAINING_AT_ONCE = 8
-# (request, held): answer a kept message as if it had just come, and finish it
-# (held_messages.finish); its replies queued with answer_queued in the same transaction
-# when the turn does more after them (the handoff check), then finished.
+# (request, held): answer a kept message as if it had just come, its replies queued with
+# held_messages.answer_queued in the same transaction; the gate finishes it after
+# (held_messages.finish_then_next), never the answer itself: SQLite gives a deleted row's
+# id to the next message kept, which a second finish would delete.
 Answer = Callable[[Any, Held], Awaitable[None]]
 # (request, channel, sender, payload of the first message waiting, notice): tell the
 # sender their messages wait (holding_texts).
@@ -159,19 +162,22 @@ class SenderGate:
     def queue(self, session: Session, channel: str, sender: str,
               payload: dict[str, Any]) -> Admission:
         """Keep a message until answered, in the caller's transaction (the webhook's,
-        which records the delivery too); then `kick` the sender's queue."""
+        which records the delivery too), claimed for this server when first in line
+        (Admission.claimed); then `kick` the sender's queue with it."""
         admission = held_messages.queue(session, rate_limit(self.app), channel, sender,
-                                        payload, self.app.now())
+                                        payload, self.app.now(), claim=True)
         if admission.dropped:
             logger.warning("%s message from %s dropped: more than %d kept already",
                            channel, masked(sender), self.app.settings.rate_limit_max_held)
         return admission
 
-    def kick(self, request: Any, channel: str, sender: str) -> None:
-        """Answer the sender's kept messages now, in the background."""
+    def kick(self, request: Any, channel: str, sender: str,
+             claimed: Optional[Held] = None) -> None:
+        """Answer the sender's kept messages now, in the background (claimed: the one
+        `queue` claimed for this server, first)."""
         async def answering() -> None:
             try:
-                await self.drain_sender(request, channel, sender)
+                await self.drain_sender(request, channel, sender, claimed)
             except Exception:  # kept: the next round tries again
                 logger.exception("%s messages of %s not answered yet", channel,
                                  masked(sender))
@@ -218,16 +224,23 @@ class SenderGate:
         if payload is not None:
             await self._notify(request, channel, sender, payload, UNAVAILABLE)
 
-    async def drain_sender(self, request: Any, channel: str, sender: str) -> int:
+    async def drain_sender(self, request: Any, channel: str, sender: str,
+                           claimed: Optional[Held] = None) -> int:
         """Answer the sender's kept messages, oldest first, one at a time, while they may
-        be answered; how many were."""
-        answered = 0
+        be answered; how many were. claimed: the first, claimed for this server already."""
+        answered, finished, held = 0, None, claimed
         while True:
             up = await self._up(request)
-            held, notice = await asyncio.to_thread(
-                self._in_session, held_messages.next_turn, rate_limit(self.app),
-                channel, sender, self.app.now(), up, self.claim_timeout,
-                self._notify is not None)
+            if held is not None and not up:  # claimed at receipt: back in the queue
+                await asyncio.to_thread(self._in_session, held_messages.release, held.id,
+                                        False, rate_limit(self.app), self.app.now())
+                held = None
+            if held is None:
+                held, notice = await asyncio.to_thread(
+                    self._in_session, held_messages.finish_then_next, finished,
+                    rate_limit(self.app), channel, sender, self.app.now(), up,
+                    self.claim_timeout, self._notify is not None)
+                finished = None
             if held is None:
                 if not up:
                     await self._park(request, channel, sender)
@@ -256,7 +269,7 @@ class SenderGate:
                 if down:
                     await self._park(request, channel, sender)
                 return answered
-            answered += 1
+            answered, finished, held = answered + 1, held.id, None
 
     async def drain(self, request: Any) -> int:
         """Answer what may be answered now of the kept messages; how many."""

@@ -221,5 +221,5 @@ class SlackCustomerInput(InputChannel):
             if admission.notice:
                 self._notify_in_background(request, message, admission.notice)
             if admission.held_id is not None:
-                self.gate.kick(request, CHANNEL, message.user)
+                self.gate.kick(request, CHANNEL, message.user, admission.claimed)
         return response.text("")

@@ -57,8 +57,9 @@ class SlackConversation:
     async def answer(self, message: SlackMessage,
                      on_new_message: Callable[[UserMessage], Awaitable[Any]],
                      request: Any = None, held: Optional[Held] = None) -> None:
-        """Answer message; held: the kept message it is, finished in the transaction
-        that queues the replies (so a server dying after it cannot answer it twice)."""
+        """Answer message; held: the kept message it is, marked answered in the
+        transaction that queues the replies (so a server dying after it cannot answer it
+        twice), and finished by the gate once the turn is done."""
         caller = await self._recognise(message.user)
         if not message.text:  # a file shared without a word: nothing for the assistant
             await self.say(message, request, not_text_reply, caller, held)
@@ -69,8 +70,6 @@ class SlackConversation:
         # After the replies are out: the frustration check and an open handoff's relay
         # need not hold them back. Then the kept message is done.
         await handoff_hook.customer_turn(message.user, CHANNEL, address, message.text)
-        if held is not None:
-            await asyncio.to_thread(in_session, self.app, held_messages.finish, held.id)
 
     async def say(self, message: SlackMessage, request: Any,
                   text_for: Callable[[Optional[str]], str],
@@ -95,7 +94,7 @@ class SlackConversation:
             input_channel=CHANNEL, message_id=message.delivery_id,
             metadata={**message.metadata(), DELIVERY_KEY: message.delivery_id}),
             on_new_message, held is not None and held.resumed)
-        await asyncio.to_thread(self._queue, message, replies.messages, True, held, False)
+        await asyncio.to_thread(self._queue, message, replies.messages, True, held)
 
     async def _recognise(self, user: str) -> Optional[Caller]:
         """Who the Slack user is; one not yet on file is tied to the contact with their
@@ -116,11 +115,9 @@ class SlackConversation:
         return caller or None
 
     def _queue(self, message: SlackMessage, bot_messages: list[dict[str, Any]],
-               offer_choices: bool = True, held: Optional[Held] = None,
-               turn_done: bool = True) -> None:
-        """The replies into the outbox; held: the kept message they answer, finished (or,
-        with what its turn does after them still to come, marked answered) in the same
-        transaction."""
+               offer_choices: bool = True, held: Optional[Held] = None) -> None:
+        """The replies into the outbox; held: the kept message they answer, marked
+        answered in the same transaction."""
         bodies = slack_messages(bot_messages, self.app.settings.slack_max_message_chars)
         now = clock.now()
         with self.app.session() as session:
@@ -130,7 +127,5 @@ class SlackConversation:
             if offer_choices:  # a turn's choices replace those offered before
                 channel_store.offer_choices(session, CHANNEL, message.user,
                                             choices_offered(bot_messages), now)
-            if held is not None and turn_done:
-                held_messages.finish(session, held.id)
-            elif held is not None:
+            if held is not None:
                 held_messages.answer_queued(session, held.id)

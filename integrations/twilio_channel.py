@@ -143,6 +143,7 @@ class Received(NamedTuple):
     send: bool = False
     answer_kept: bool = False
     notice: Optional[str] = None
+    claimed: Optional[Held] = None  # the message, claimed for this server to answer
 
 
 def reply_text(messages: Iterable[dict], language: Optional[str]) -> tuple[str, list[dict]]:
@@ -263,13 +264,13 @@ class TwilioMessagingInput(InputChannel):
 
     async def _send(self, recipient: str, text: str, despite_opt_out: bool = False,
                     answered: Optional[int] = None) -> None:
-        """Queue text and send it; answered: the kept message this answers, finished in
+        """Queue text and send it; answered: the kept message this answers, marked so in
         the same transaction (so that a server dying after it cannot answer it twice)."""
         def queue() -> bool:
             with self.app.session() as session:
                 queued = self._queue_text(session, recipient, text, despite_opt_out)
                 if answered is not None:
-                    held_messages.finish(session, answered)
+                    held_messages.answer_queued(session, answered)
                 return queued
 
         if await asyncio.to_thread(queue):
@@ -278,8 +279,8 @@ class TwilioMessagingInput(InputChannel):
     async def reply(self, recipient: str, messages: list[dict],
                     language: Optional[str] = None, answered: Optional[int] = None) -> None:
         """Send what the bot said, and remember its buttons as the numbered choices;
-        answered: the kept message this answers, marked so in the same transaction (its
-        turn finishes it)."""
+        answered: the kept message this answers, marked so in the same transaction (the
+        gate finishes it once its turn is done)."""
         text, buttons = reply_text(messages, language)
 
         def queue() -> bool:
@@ -349,12 +350,6 @@ class TwilioMessagingInput(InputChannel):
         await self.reply(inbound.sender, collector.messages, language, answered=held.id)
         await handoff_hook.customer_turn(inbound.sender, inbound.channel, inbound.sender,
                                          inbound.body)
-        await asyncio.to_thread(self._finish, held.id)
-
-    def _finish(self, held_id: int) -> None:
-        """The kept message's turn done, its handoff check included: gone from the queue."""
-        with self.app.session() as session:
-            held_messages.finish(session, held_id)
 
     def _receive(self, inbound: Inbound) -> Received:
         """In one transaction, before Twilio gets its answer: the delivery recorded, and
@@ -377,7 +372,7 @@ class TwilioMessagingInput(InputChannel):
                 return Received()
             admission = self.gate.queue(session, channel, sender, asdict(inbound))
             return Received(answer_kept=admission.held_id is not None,
-                            notice=admission.notice)
+                            notice=admission.notice, claimed=admission.claimed)
 
     async def _notify(self, request: Any, channel: str, sender: str, payload: dict,
                       notice: str) -> None:
@@ -421,7 +416,7 @@ class TwilioMessagingInput(InputChannel):
             self._in_background(self._notify(request, inbound.channel, inbound.sender, {},
                                              received.notice))
         if received.answer_kept:
-            self.gate.kick(request, inbound.channel, inbound.sender)
+            self.gate.kick(request, inbound.channel, inbound.sender, received.claimed)
 
     async def _answer_kept(self, request: Any, held: Held) -> None:
         """A kept message answered: by the assistant, or "I can only read text"."""

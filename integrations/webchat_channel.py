@@ -28,7 +28,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.messaging import held_messages, holding_texts
+from bot.messaging import holding_texts
 from bot.messaging.held_messages import Held
 from bot.runtime.app import ARApp
 from bot.settings import Settings, get_settings
@@ -149,9 +149,8 @@ class WebchatInput(InputChannel):
         return [m for m in map(bot_message, collector.messages) if m]
 
     async def _answer_kept(self, request: Any, held: Held) -> None:
+        """Answered; the page's history poll shows the replies (the gate finishes it)."""
         await self._converse(Incoming(**held.payload), held.sender, self._on_new_message)
-        with self.app.session() as session:
-            held_messages.finish(session, held.id)
 
     async def history(self, request: Request) -> HTTPResponse:
         session = self.session(request)

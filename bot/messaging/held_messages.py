@@ -46,6 +46,9 @@ class Admission:
     notice: Optional[str] = None
     dropped: bool = False
     held_id: Optional[int] = field(default=None, compare=False)  # the row, when queued
+    # Claimed for the receiving server in the webhook's own transaction (`queue` with
+    # claim): first in line and within the limit, to be answered by it at once.
+    claimed: Optional["Held"] = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -76,9 +79,10 @@ def _first(session: Session, channel: str, sender: str) -> Optional[HeldMessage]
 
 
 def _hold(session: Session, channel: str, sender: str, payload: dict[str, Any],
-          reason: str, now: datetime) -> int:
+          reason: str, now: datetime, claimed: bool = False) -> int:
     row = HeldMessage(channel=channel, sender=sender, reason=reason, payload=payload,
-                      status=HELD, received_at=now, attempts=0)
+                      status=CLAIMED if claimed else HELD, received_at=now, attempts=0,
+                      claimed_at=now if claimed else None)
     session.add(row)
     session.flush()
     return row.id
@@ -106,19 +110,28 @@ def admit(session: Session, limit: RateLimit, channel: str, sender: str,
 
 
 def queue(session: Session, limit: RateLimit, channel: str, sender: str,
-          payload: dict[str, Any], now: datetime) -> Admission:
+          payload: dict[str, Any], now: datetime, claim: bool = False) -> Admission:
     """Keep a message until it is answered (in the webhook's transaction, before the
     provider is acknowledged). to_assistant: first in line and the sender within the rate
     limit, to be claimed and answered at once (`claim_next` counts it); else it waits (the
     rate-limit notice once per window). Whether the assistant is up is for whoever claims
-    it to find out."""
+    it to find out.
+
+    claim: such a message is claimed for the caller in this same transaction, counted in
+    the limit (Admission.claimed), saving the claim's own transaction; the caller answers
+    it, or releases it. A server that dies before it does leaves a claim that lapses, and
+    the message is taken over like any other claimed one."""
     waiting = _waiting(session, channel, sender)
     if waiting >= limit.max_held > 0:
         return Admission(to_assistant=False, dropped=True)
     if waiting:
         return Admission(to_assistant=False,
                          held_id=_hold(session, channel, sender, payload, BEHIND, now))
-    if not window_full(session, limit, channel, sender, now):
+    if claim and take_slot(session, limit, channel, sender, now):
+        held_id = _hold(session, channel, sender, payload, ADMITTED, now, claimed=True)
+        return Admission(to_assistant=True, held_id=held_id,
+                         claimed=Held(held_id, channel, sender, dict(payload)))
+    if not claim and not window_full(session, limit, channel, sender, now):
         return Admission(to_assistant=True,
                          held_id=_hold(session, channel, sender, payload, ADMITTED, now))
     held_id = _hold(session, channel, sender, payload, RATE_LIMITED, now)
@@ -242,6 +255,18 @@ def next_turn(session: Session, limit: RateLimit, channel: str, sender: str,
         return None, None
     savepoint.commit()
     return Held(oldest.id, channel, sender, dict(oldest.payload), resumed), None
+
+
+def finish_then_next(session: Session, finished: Optional[int], limit: RateLimit,
+                     channel: str, sender: str, now: datetime, assistant_up: bool,
+                     claim_timeout: timedelta = CLAIM_TIMEOUT, notify: bool = False
+                     ) -> tuple[Optional[Held], Optional[dict[str, Any]]]:
+    """`finish` the message just answered (if any), then `next_turn`: the two in one
+    transaction, as a drained queue asks after every turn."""
+    if finished is not None:
+        finish(session, finished)
+    return next_turn(session, limit, channel, sender, now, assistant_up, claim_timeout,
+                     notify)
 
 
 def finish(session: Session, held_id: int) -> None:

@@ -54,11 +54,13 @@ class Channel:
         self.app, self.answered, self.notices, self.failing = app, [], [], False
 
     async def answer(self, _request, held) -> None:
+        """As a channel does: its replies queued, the message marked answered (the gate
+        finishes it)."""
         if self.failing:
             raise TurnNotSaved("action action_tell_balance could not be reached")
         self.answered.append(held.payload["text"])
         with self.app.session() as session:
-            held_messages.finish(session, held.id)
+            held_messages.answer_queued(session, held.id)
 
     async def notify(self, _request, _channel, sender, payload, notice) -> None:
         self.notices.append((sender, payload["text"], notice))
@@ -128,3 +130,52 @@ def test_after_a_turn_failed_for_the_action_server_it_is_asked_again_at_once(led
     assert asked == 1  # not taken as up from the check before the failure
     assert channel.notices == [(JANE, "what do we owe?", UNAVAILABLE)]  # told once
     assert answered == 1 and channel.answered == ["what do we owe?"]  # nothing lost
+
+
+def _claimed_at_receipt(app: ARApp, text: str):
+    with app.session() as session:
+        return SenderGate(app, ("sms",), None).queue(session, "sms", JANE, {"text": text})
+
+
+def test_a_message_claimed_at_receipt_is_answered_then_the_rest_in_order(ledger_app):
+    channel = Channel(ledger_app)
+    first = _claimed_at_receipt(ledger_app, "what do we owe?")
+    behind = _claimed_at_receipt(ledger_app, "and INV-1001?")
+    assert first.claimed is not None and behind.claimed is None  # it waits behind
+
+    async def test(health):
+        gate = SenderGate(ledger_app, ("sms",), channel.answer, channel.notify,
+                          failed_turns_kept=True)
+        other = SenderGate(ledger_app, ("sms",), channel.answer, channel.notify)
+        # Another server finds the sender busy: the message is this server's to answer.
+        assert await other.drain_sender(health.request, "sms", JANE) == 0
+        answered = await gate.drain_sender(health.request, "sms", JANE, first.claimed)
+        await gate.close()
+        await other.close()
+        return answered
+
+    assert asyncio.run(_with_health(test)) == 2
+    assert channel.answered == ["what do we owe?", "and INV-1001?"]
+    with ledger_app.session() as session:  # both finished: nothing kept any more
+        assert held_messages.waiting(session, "sms", JANE) == 0
+        assert held_messages.settled(session, "sms", JANE)
+
+
+def test_a_message_claimed_at_receipt_with_the_assistant_down_waits_told_once(ledger_app):
+    channel = Channel(ledger_app)
+    first = _claimed_at_receipt(ledger_app, "what do we owe?")
+
+    async def test(health):
+        gate = SenderGate(ledger_app, ("sms",), channel.answer, channel.notify,
+                          failed_turns_kept=True)
+        health.up = False
+        down = await gate.drain_sender(health.request, "sms", JANE, first.claimed)
+        health.up = True
+        gate._up_at = None
+        up = await gate.drain_sender(health.request, "sms", JANE)
+        await gate.close()
+        return down, up
+
+    assert asyncio.run(_with_health(test)) == (0, 1)
+    assert channel.notices == [(JANE, "what do we owe?", UNAVAILABLE)]
+    assert channel.answered == ["what do we owe?"]  # kept, then answered once

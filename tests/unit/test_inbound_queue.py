@@ -155,3 +155,40 @@ def test_a_turn_left_finishing_by_a_server_that_died_is_not_waited_for(db):
         later = T0 + held_messages.CLAIM_TIMEOUT + timedelta(seconds=1)
         assert held_messages.settled(session, "sms", JANE, later)
     assert claim(db, T0 + held_messages.CLAIM_TIMEOUT * 2) is None  # never answered twice
+
+
+def queue_claimed(db, text, now=T0):
+    with db.session() as session:
+        return held_messages.queue(session, LIMIT, "sms", JANE, {"text": text}, now,
+                                   claim=True)
+
+
+def test_a_message_first_in_line_is_claimed_in_its_webhooks_transaction(db):
+    other = Database(db.url)
+    first = queue_claimed(db, "what do we owe?")
+    assert first.to_assistant and first.claimed.id == first.held_id
+    assert first.claimed.payload == {"text": "what do we owe?"} and not first.claimed.resumed
+    assert claim(other) is None and not settled(db)  # the receiving server answers it
+    behind = queue_claimed(other, "and INV-1001?")
+    assert behind.claimed is None and not behind.to_assistant
+    with db.session() as session:  # answered: finished as the next one is claimed
+        following, _ = held_messages.finish_then_next(session, first.claimed.id, LIMIT,
+                                                      "sms", JANE, T0, True, LEASE)
+    assert following.payload == {"text": "and INV-1001?"}
+
+
+def test_a_message_claimed_at_receipt_counts_in_the_limit_once(db):
+    for i in range(3):
+        admitted = queue_claimed(db, f"m{i}", T0 + timedelta(seconds=i))
+        finish(db, admitted.claimed)
+    fourth = queue_claimed(db, "m3", T0 + timedelta(seconds=4))
+    assert fourth.claimed is None and fourth.notice == holding_texts.RATE_LIMITED
+    assert claim(db, T0 + timedelta(seconds=61)).payload == {"text": "m3"}
+
+
+def test_a_claim_at_receipt_left_by_a_server_that_died_is_taken_over_as_resumed(db):
+    other = Database(db.url)
+    first = queue_claimed(db, "what do we owe?")
+    assert claim(other, T0 + timedelta(seconds=29)) is None
+    taken_over = claim(other, T0 + timedelta(seconds=31))
+    assert taken_over.id == first.claimed.id and taken_over.resumed
