@@ -11,6 +11,7 @@ from typing import Any, Mapping, Optional
 
 from bot.ledger.models import OutboundMessage
 from bot.messaging import channel_store, sms
+from bot.messaging.channel_store import Outgoing
 from bot.messaging.slack_text import slack_messages
 from bot.runtime.app import ARApp
 
@@ -74,15 +75,15 @@ class CustomerDelivery:
 
     async def _through(self, courier: Any, channel: str, address: str, bodies: list[str],
                        thread: Optional[str] = None) -> Outcome:
-        def queue() -> tuple[int, ...]:
+        def queue() -> list[Outgoing]:
             with self.app.session() as session:
-                queued = channel_store.queue_replies(session, channel, address, bodies,
-                                                     self.app.now(), thread=thread)
-                return tuple(q.id for q in queued)
+                return courier.queue(session, channel, address, bodies, self.app.now(),
+                                     thread=thread)
 
-        ids = await asyncio.to_thread(queue)
-        await courier.deliver(channel, address)
-        return await asyncio.to_thread(outbox_outcome, self.app, channel, ids)
+        queued = await asyncio.to_thread(queue)
+        await courier.deliver(channel, address, queued)
+        return await asyncio.to_thread(outbox_outcome, self.app, channel,
+                                       tuple(q.id for q in queued))
 
 
 def is_opted_out(app: ARApp, channel: str, address: str) -> bool:

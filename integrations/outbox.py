@@ -5,6 +5,12 @@ recipients' replies in one sequence (a Slack conversation's threads: each messag
 answered in its own thread, and the answers must reach the customer in the order given,
 whichever server gave them). Provider-independent: each outbox channel ("sms",
 "whatsapp", ...) comes with a function that sends one body.
+
+A channel queues a turn's replies through `Courier.queue`, in the transaction that
+records the turn: when nothing queued before them waits, they are claimed for this
+courier there and then (a claimant of their own, which no other send takes over until
+the claim lapses), and `deliver` sends them first, without a claim of their own. That is
+two transactions fewer per reply.
 """
 
 from __future__ import annotations
@@ -16,11 +22,15 @@ import socket
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Mapping, Optional
+from datetime import datetime
+from typing import Awaitable, Callable, Iterable, Mapping, Optional
+
+from sqlalchemy.orm import Session
 
 from bot.documents.delivery import mark_request_sent
 from bot.messaging.channel_store import (Outgoing, claim, due_recipients, mark_failed,
-                                         mark_sent, pending_for, pending_in)
+                                         mark_sent, pending_for, pending_in, queue_replies,
+                                         unclaim, waiting_for, waiting_in)
 from bot.observability import metrics
 from bot.runtime.app import ARApp
 
@@ -75,28 +85,57 @@ class Courier:
             self._worker_pid = os.getpid()
         return self._worker
 
-    async def deliver(self, channel: str, recipient: str) -> int:
+    @property
+    def claimant_at_queue(self) -> str:
+        """Who holds the rows `queue` claimed: not `worker`, whose claims its other sends
+        renew, so that only the `deliver` given them sends them."""
+        return self.worker + "+queued"
+
+    def _prefix(self, channel: str, recipient: str) -> Optional[str]:
+        sequence = self._sequences.get(channel)
+        return sequence(recipient) if sequence is not None else None
+
+    def queue(self, session: Session, channel: str, recipient: str, bodies: list[str],
+              now: datetime, thread: Optional[str] = None) -> list[Outgoing]:
+        """Replies into the outbox in the caller's transaction, claimed for this courier
+        unless replies queued before them (in the recipient's sequence) wait still; give
+        what it returns to `deliver`."""
+        prefix = self._prefix(channel, recipient)
+        earlier = (waiting_in(session, channel, prefix) if prefix is not None
+                   else waiting_for(session, channel, recipient))
+        return queue_replies(session, channel, recipient, bodies, now, thread,
+                             claimed_by=None if earlier else self.claimant_at_queue)
+
+    async def deliver(self, channel: str, recipient: str,
+                      queued: Iterable[Outgoing] = ()) -> int:
         """Send what waits for one recipient (with the channel's sequences: for every
         recipient in its sequence), in order, up to the first failure; how many went
-        out. Concurrent calls for the same recipient take turns; another server holding a
-        row of this recipient (its claim) sends it and what follows. The outbox is read
-        and written on a thread (one per send: what the last send did, and the next row
-        claimed), never on the event loop, which answers webhooks meanwhile."""
-        sequence = self._sequences.get(channel)
-        prefix = sequence(recipient) if sequence is not None else None
+        out. queued: rows `queue` gave, those it claimed sent first. Concurrent calls for
+        the same recipient take turns; another server holding a row of this recipient
+        (its claim) sends it and what follows. The outbox is read and written on a
+        thread (one per send: what the last send did, and the next row claimed), never
+        on the event loop, which answers webhooks meanwhile."""
+        prefix = self._prefix(channel, recipient)
+        claimed = [m for m in queued if m.claimed_by == self.claimant_at_queue]
         async with self._locks[(channel, prefix or recipient)]:
-            sent, tried = 0, set()
+            sent, tried = 0, {m.id for m in claimed}
             outcome: Optional[_Outcome] = None
             while True:
-                message = await asyncio.to_thread(self._record_and_claim, outcome, channel,
-                                                  recipient, prefix, tried)
+                if claimed:
+                    if outcome is not None:
+                        await asyncio.to_thread(self._record, outcome)
+                    message: Optional[Outgoing] = claimed.pop(0)
+                else:
+                    message = await asyncio.to_thread(self._record_and_claim, outcome,
+                                                      channel, recipient, prefix, tried)
                 if message is None:
                     return sent
                 outcome = await self._send(channel, message.recipient, message)
                 if outcome.error is None:
                     sent += 1
-                elif self._in_order:
-                    await asyncio.to_thread(self._record, outcome)
+                elif self._in_order:  # what was claimed behind it goes at its retry
+                    await asyncio.to_thread(self._record, outcome,
+                                            [m.id for m in claimed])
                     return sent
 
     def _record_and_claim(self, outcome: Optional[_Outcome], channel: str, recipient: str,
@@ -146,10 +185,11 @@ class Courier:
             return _Outcome(channel, recipient, message, error=error)
         return _Outcome(channel, recipient, message, provider_id=provider_id)
 
-    def _record(self, outcome: _Outcome) -> None:
-        """What a send did, in the outbox."""
+    def _record(self, outcome: _Outcome, unclaimed: Iterable[int] = ()) -> None:
+        """What a send did, in the outbox; unclaimed: rows claimed at queue not sent."""
         message, now = outcome.message, self._app.now()
         with self._app.session() as session:
+            unclaim(session, list(unclaimed), self.claimant_at_queue)
             if outcome.error is None:
                 mark_sent(session, message.id, outcome.provider_id, now)
                 mark_request_sent(session, message.document_request_id, now)

@@ -14,6 +14,7 @@ from rasa.core.channels.channel import OutputChannel, UserMessage
 from bot import clock
 from bot.conversation.identity import Caller, identify, link_slack_user_by_email
 from bot.messaging import channel_store, held_messages
+from bot.messaging.channel_store import Outgoing
 from bot.messaging.held_messages import Held
 from bot.messaging.sms import not_text_reply
 from bot.messaging.slack_text import choices_offered, slack_messages
@@ -60,13 +61,15 @@ class SlackConversation:
         """Answer message; held: the kept message it is, marked answered in the
         transaction that queues the replies (so a server dying after it cannot answer it
         twice), and finished by the gate once the turn is done."""
-        caller = await self._recognise(message.user)
+        caller, choice = await asyncio.to_thread(self._on_file, message)
+        if caller is None:
+            caller = await self._by_confirmed_email(message.user)
         if not message.text:  # a file shared without a word: nothing for the assistant
             await self.say(message, request, not_text_reply, caller, held)
             return
-        await self._converse(message, on_new_message, request, held)
+        queued = await self._converse(message, choice, on_new_message, request, held)
         address = thread_address(message.channel, message.thread_ts)
-        await self.courier.deliver(CHANNEL, address)
+        await self.courier.deliver(CHANNEL, address, queued)
         # After the replies are out: the frustration check and an open handoff's relay
         # need not hold them back. Then the kept message is done.
         await handoff_hook.customer_turn(message.user, CHANNEL, address, message.text)
@@ -78,15 +81,17 @@ class SlackConversation:
         conversation's language, else the caller's."""
         language = (await conversation_language(request, message.user)
                     or (caller.language if caller else None))
-        await asyncio.to_thread(self._queue, message, [{"text": text_for(language)}], False,
-                                held)
-        await self.courier.deliver(CHANNEL, thread_address(message.channel, message.thread_ts))
+        queued = await asyncio.to_thread(self._queue, message, [{"text": text_for(language)}],
+                                         False, held)
+        await self.courier.deliver(CHANNEL, thread_address(message.channel, message.thread_ts),
+                                   queued)
 
-    async def _converse(self, message: SlackMessage,
+    async def _converse(self, message: SlackMessage, choice: Optional[dict[str, Any]],
                         on_new_message: Callable[[UserMessage], Awaitable[Any]],
-                        request: Any = None, held: Optional[Held] = None) -> None:
-        choice = await asyncio.to_thread(in_session, self.app, channel_store.chosen, CHANNEL,
-                                         message.user, message.text)
+                        request: Any = None, held: Optional[Held] = None
+                        ) -> list[Outgoing]:
+        """The assistant's turn (choice: the numbered choice the message picks), its
+        replies queued: what the courier is to send."""
         replies = TurnReplies()
         keep_failed_turns()  # the action server unreachable: kept and answered again
         await answer_once(request, UserMessage(
@@ -94,15 +99,20 @@ class SlackConversation:
             input_channel=CHANNEL, message_id=message.delivery_id,
             metadata={**message.metadata(), DELIVERY_KEY: message.delivery_id}),
             on_new_message, held is not None and held.resumed)
-        await asyncio.to_thread(self._queue, message, replies.messages, True, held)
+        return await asyncio.to_thread(self._queue, message, replies.messages, True, held)
 
-    async def _recognise(self, user: str) -> Optional[Caller]:
-        """Who the Slack user is; one not yet on file is tied to the contact with their
-        confirmed email."""
-        caller = await asyncio.to_thread(in_session, self.app, identify, user, CHANNEL,
-                                         clock.now())
-        if caller:
-            return caller
+    def _on_file(self, message: SlackMessage
+                 ) -> tuple[Optional[Caller], Optional[dict[str, Any]]]:
+        """In one transaction: who the Slack user is, if known by their Slack id, and the
+        numbered choice their message picks, if any."""
+        with self.app.session() as session:
+            caller = identify(session, message.user, CHANNEL, clock.now())
+            choice = (channel_store.chosen(session, CHANNEL, message.user, message.text)
+                      if message.text else None)
+        return caller, choice
+
+    async def _by_confirmed_email(self, user: str) -> Optional[Caller]:
+        """A Slack user not yet on file, tied to the contact with their confirmed email."""
         try:
             email = await self.api.verified_email(user)
         except Exception as error:  # Slack unreachable: answer as to an unknown user
@@ -115,13 +125,13 @@ class SlackConversation:
         return caller or None
 
     def _queue(self, message: SlackMessage, bot_messages: list[dict[str, Any]],
-               offer_choices: bool = True, held: Optional[Held] = None) -> None:
+               offer_choices: bool = True, held: Optional[Held] = None) -> list[Outgoing]:
         """The replies into the outbox; held: the kept message they answer, marked
-        answered in the same transaction."""
+        answered in the same transaction. What the courier is to send."""
         bodies = slack_messages(bot_messages, self.app.settings.slack_max_message_chars)
         now = clock.now()
         with self.app.session() as session:
-            channel_store.queue_replies(
+            queued = self.courier.queue(
                 session, CHANNEL, thread_address(message.channel, message.thread_ts), bodies,
                 now, thread=message.thread_ts)
             if offer_choices:  # a turn's choices replace those offered before
@@ -129,3 +139,4 @@ class SlackConversation:
                                             choices_offered(bot_messages), now)
             if held is not None:
                 held_messages.answer_queued(session, held.id)
+        return queued

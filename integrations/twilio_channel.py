@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from bot.conversation.identity import identify
 from bot.conversation.language_detection import langdetect_language
 from bot.messaging import channel_store, held_messages, holding_texts, sms
+from bot.messaging.channel_store import Outgoing
 from bot.messaging.held_messages import Held
 from bot.runtime.app import ARApp
 from bot.settings import Settings, get_settings
@@ -141,6 +142,7 @@ class Received(NamedTuple):
     Twilio: replies to send, the sender's kept messages to answer, a notice to give."""
 
     send: bool = False
+    queued: tuple[Outgoing, ...] = ()  # what the courier sends (Courier.queue)
     answer_kept: bool = False
     notice: Optional[str] = None
     claimed: Optional[Held] = None  # the message, claimed for this server to answer
@@ -246,35 +248,37 @@ class TwilioMessagingInput(InputChannel):
 
     # --- sending ---------------------------------------------------------------------
 
-    def _deliver_in_background(self, recipient: str) -> None:
-        self._in_background(self.courier.deliver(outbox_channel(recipient), recipient))
+    def _deliver_in_background(self, recipient: str,
+                               queued: Iterable[Outgoing] = ()) -> None:
+        self._in_background(self.courier.deliver(outbox_channel(recipient), recipient,
+                                                 queued))
 
     def _queue_text(self, session: Session, recipient: str, text: str,
-                    despite_opt_out: bool = False) -> bool:
+                    despite_opt_out: bool = False) -> Optional[list[Outgoing]]:
         """Queue text, segmented for the channel; nothing for an opted-out number unless
-        despite_opt_out (the opt-out confirmation). Whether anything was queued."""
+        despite_opt_out (the opt-out confirmation). What was queued, None for nothing."""
         channel = outbox_channel(recipient)
         if not despite_opt_out and channel_store.is_opted_out(session, channel, recipient):
             logger.info("%s reply to %s suppressed: opted out", channel, masked(recipient))
-            return False
-        channel_store.queue_replies(session, channel, recipient,
-                                    sms.segment(text, sms.segment_chars(channel)),
-                                    self.app.now())
-        return True
+            return None
+        return self.courier.queue(session, channel, recipient,
+                                  sms.segment(text, sms.segment_chars(channel)),
+                                  self.app.now())
 
     async def _send(self, recipient: str, text: str, despite_opt_out: bool = False,
                     answered: Optional[int] = None) -> None:
         """Queue text and send it; answered: the kept message this answers, marked so in
         the same transaction (so that a server dying after it cannot answer it twice)."""
-        def queue() -> bool:
+        def queue() -> Optional[list[Outgoing]]:
             with self.app.session() as session:
                 queued = self._queue_text(session, recipient, text, despite_opt_out)
                 if answered is not None:
                     held_messages.answer_queued(session, answered)
                 return queued
 
-        if await asyncio.to_thread(queue):
-            self._deliver_in_background(recipient)
+        queued = await asyncio.to_thread(queue)
+        if queued is not None:
+            self._deliver_in_background(recipient, queued)
 
     async def reply(self, recipient: str, messages: list[dict],
                     language: Optional[str] = None, answered: Optional[int] = None) -> None:
@@ -283,17 +287,18 @@ class TwilioMessagingInput(InputChannel):
         gate finishes it once its turn is done)."""
         text, buttons = reply_text(messages, language)
 
-        def queue() -> bool:
+        def queue() -> Optional[list[Outgoing]]:
             with self.app.session() as session:
                 channel_store.offer_choices(session, outbox_channel(recipient), recipient,
                                             buttons, self.app.now())
-                queued = bool(text) and self._queue_text(session, recipient, text)
+                queued = self._queue_text(session, recipient, text) if text else None
                 if answered is not None:
                     held_messages.answer_queued(session, answered)
                 return queued
 
-        if await asyncio.to_thread(queue):
-            self._deliver_in_background(recipient)
+        queued = await asyncio.to_thread(queue)
+        if queued is not None:
+            self._deliver_in_background(recipient, queued)
 
     # --- receiving -------------------------------------------------------------------
 
@@ -366,8 +371,9 @@ class TwilioMessagingInput(InputChannel):
             triage = self._triage(session, inbound,
                                   self._contact_language(sender, session))
             if triage.answer:
-                return Received(send=self._queue_text(session, sender, triage.answer,
-                                                      triage.despite_opt_out))
+                queued = self._queue_text(session, sender, triage.answer,
+                                          triage.despite_opt_out)
+                return Received(send=queued is not None, queued=tuple(queued or ()))
             if not triage.to_bot:
                 return Received()
             admission = self.gate.queue(session, channel, sender, asdict(inbound))
@@ -411,7 +417,7 @@ class TwilioMessagingInput(InputChannel):
     async def _after_receive(self, inbound: Inbound, received: Received,
                              request: Any) -> None:
         if received.send:
-            self._deliver_in_background(inbound.sender)
+            self._deliver_in_background(inbound.sender, received.queued)
         if received.notice:
             self._in_background(self._notify(request, inbound.channel, inbound.sender, {},
                                              received.notice))

@@ -50,6 +50,7 @@ class Outgoing:
     document_request_id: Optional[int] = None  # a document travelling with it
     media_url: Optional[str] = None
     next_attempt_at: Optional[datetime] = None
+    claimed_by: Optional[str] = None
 
 
 # Outgoing's fields, in order: the outbox is read on every reply sent, so as columns
@@ -69,10 +70,14 @@ def _pending(session: Session, *where) -> list[Outgoing]:
 
 
 def queue_replies(session: Session, channel: str, recipient: str, bodies: Sequence[str],
-                  now: datetime, thread: Optional[str] = None) -> list[Outgoing]:
-    """Put replies in the outbox, in the order the customer must read them."""
+                  now: datetime, thread: Optional[str] = None,
+                  claimed_by: Optional[str] = None) -> list[Outgoing]:
+    """Put replies in the outbox, in the order the customer must read them; claimed_by:
+    claimed for it as they are queued (for CLAIM_SECONDS, as `claim` would)."""
+    until = now + timedelta(seconds=CLAIM_SECONDS) if claimed_by else None
     rows = [OutboundMessage(channel=channel, recipient=recipient, thread=thread, body=body,
-                            created_at=now, next_attempt_at=now) for body in bodies]
+                            created_at=now, next_attempt_at=now, claimed_by=claimed_by,
+                            claimed_until=until) for body in bodies]
     session.add_all(rows)
     session.flush()
     return [_outgoing(row) for row in rows]
@@ -106,6 +111,24 @@ def pending_for(session: Session, channel: str, recipient: str) -> list[Outgoing
                     OutboundMessage.recipient == recipient)
 
 
+def _waiting(session: Session, *where) -> bool:
+    return session.scalar(select(OutboundMessage.id)
+                          .where(OutboundMessage.status == "pending", *where)
+                          .limit(1)) is not None
+
+
+def waiting_for(session: Session, channel: str, recipient: str) -> bool:
+    """Whether any reply to the recipient is not yet sent."""
+    return _waiting(session, OutboundMessage.channel == channel,
+                    OutboundMessage.recipient == recipient)
+
+
+def waiting_in(session: Session, channel: str, prefix: str) -> bool:
+    """Whether any reply to the recipients whose address starts with prefix waits."""
+    return _waiting(session, OutboundMessage.channel == channel,
+                    OutboundMessage.recipient.startswith(prefix, autoescape=True))
+
+
 def pending_in(session: Session, channel: str, prefix: str) -> list[Outgoing]:
     """Every reply not yet sent to the recipients whose address starts with prefix (the
     threads of one Slack channel: "C123/"), oldest first across them."""
@@ -137,6 +160,16 @@ def claim(session: Session, message_id: int, worker: str, now: datetime,
         .values(claimed_by=worker, claimed_until=now + timedelta(seconds=seconds))
         .execution_options(synchronize_session=False))
     return taken.rowcount == 1
+
+
+def unclaim(session: Session, message_ids: list[int], claimant: str) -> None:
+    """Give up claims on rows not sent after all: any sender may take them."""
+    if message_ids:
+        session.execute(update(OutboundMessage)
+                        .where(OutboundMessage.id.in_(message_ids),
+                               OutboundMessage.claimed_by == claimant)
+                        .values(claimed_by=None, claimed_until=None)
+                        .execution_options(synchronize_session=False))
 
 
 def mark_sent(session: Session, message_id: int, provider_message_id: Optional[str],

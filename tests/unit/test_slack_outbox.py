@@ -130,3 +130,48 @@ def test_after_an_outage_a_conversation_gets_its_answers_in_order_none_overtakin
     assert [p.text for p in slack.posts()] == ["Hello!", "Thanks!"]
     asyncio.run(outbox.deliver_due())
     assert [p.text for p in slack.posts()] == ["Hello!", "Thanks!", "Hallo!"]
+
+
+def queue_through(courier: Courier, app: ARApp, place: str, *bodies: str):
+    with app.session() as session:
+        return courier.queue(session, "slack", place, list(bodies), clock.now(),
+                             thread=place.partition("/")[2])
+
+
+def test_replies_queued_with_nothing_waiting_are_their_couriers_alone_to_send(
+        tmp_path, demo_db, slack):
+    app, server_a = ledger_and_courier(tmp_path, slack)
+    _, server_b = ledger_and_courier(tmp_path, slack)
+    queued = queue_through(server_a, app, PLACE, "first", "second")
+    assert {q.claimed_by for q in queued} == {server_a.claimant_at_queue}
+    asyncio.run(server_b.deliver_due())  # another server's retry round: not its to send
+    asyncio.run(server_a.deliver("slack", PLACE))  # not told what it queued: not sent
+    assert slack.posts() == []
+    assert asyncio.run(server_a.deliver("slack", PLACE, queued)) == 2
+    asyncio.run(server_b.deliver_due())
+    assert [p.text for p in slack.posts()] == ["first", "second"]  # each once, in order
+
+
+def test_replies_queued_behind_one_not_yet_sent_go_after_it(tmp_path, demo_db, slack):
+    app, outbox = ledger_and_courier(tmp_path, slack)
+    slack.down()
+    asyncio.run(outbox.deliver("slack", PLACE, queue_through(outbox, app, PLACE, "first")))
+    slack.up()
+    later = thread_address(CHANNEL, "1790000000.000200")  # the channel's next message
+    queued = queue_through(outbox, app, later, "second")
+    assert [q.claimed_by for q in queued] == [None]  # the failed one goes first
+    asyncio.run(outbox.deliver("slack", later, queued))
+    assert [p.text for p in slack.posts()] == ["first", "second"]
+
+
+def test_a_failed_send_gives_up_the_claims_of_the_replies_behind_it(tmp_path, demo_db, slack):
+    app, outbox = ledger_and_courier(tmp_path, slack)
+    slack.fail_next(1)
+    asyncio.run(outbox.deliver("slack", PLACE,
+                               queue_through(outbox, app, PLACE, "first", "second")))
+    assert slack.posts() == []
+    with app.session() as session:
+        assert [(p.body, p.claimed_by) for p in channel_store.pending_for(
+            session, "slack", PLACE)] == [("first", None), ("second", None)]
+    asyncio.run(outbox.deliver_due())  # the retry round sends both, in order
+    assert [p.text for p in slack.posts()] == ["first", "second"]
