@@ -333,22 +333,25 @@ class TwilioMessagingInput(InputChannel):
         caller = identify(session, sender, CHANNEL, self.app.now())
         return caller.language if caller else None
 
-    def _bot_text(self, inbound: Inbound) -> str:
-        """The message for Rasa: a numbered choice's payload, else what was written."""
+    def _on_file(self, inbound: Inbound) -> tuple[Optional[str], str]:
+        """In one transaction: the contact's language, and the message for Rasa (a
+        numbered choice's payload, else what was written)."""
         with self.app.session() as session:
-            choice = channel_store.chosen(session, inbound.channel, inbound.sender,
-                                          inbound.body)
-        return choice["payload"] if choice and choice.get("payload") else inbound.body
+            language = self._contact_language(inbound.sender, session)
+            choice = (channel_store.chosen(session, inbound.channel, inbound.sender,
+                                           inbound.body) if inbound.body else None)
+        text = choice["payload"] if choice and choice.get("payload") else inbound.body
+        return language, text
 
-    async def _turn(self, inbound: Inbound, request: Any, held: Held,
+    async def _turn(self, inbound: Inbound, text: str, request: Any, held: Held,
                     language: Optional[str]) -> None:
         collector = TwilioCollector()
         metadata = {"message_sid": inbound.message_sid, "channel": inbound.channel,
                     "num_media": inbound.media_count, "message_type": inbound.message_type,
                     DELIVERY_KEY: inbound.message_sid or None}
         keep_failed_turns()  # the action server unreachable: kept and answered again
-        message = UserMessage(self._bot_text(inbound), collector, inbound.sender,
-                              input_channel=CHANNEL, metadata=metadata)
+        message = UserMessage(text, collector, inbound.sender, input_channel=CHANNEL,
+                              metadata=metadata)
         await answer_once(request, message, self._on_new_message, held.resumed)
         if any(m.get("buttons") for m in collector.messages):
             language = await conversation_language(request, inbound.sender) or language
@@ -427,9 +430,9 @@ class TwilioMessagingInput(InputChannel):
     async def _answer_kept(self, request: Any, held: Held) -> None:
         """A kept message answered: by the assistant, or "I can only read text"."""
         inbound = Inbound(**held.payload)
-        language = self._contact_language(held.sender)
+        language, text = await asyncio.to_thread(self._on_file, inbound)
         if inbound.body:
-            await self._turn(inbound, request, held, language)
+            await self._turn(inbound, text, request, held, language)
             return
         # In the language the conversation is in, else the contact's.
         language = await conversation_language(request, inbound.sender) or language
