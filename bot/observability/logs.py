@@ -145,6 +145,12 @@ class Formatter(logging.Formatter):
             (f"\n{exception}" if exception else "")
 
 
+# Libraries that log each request they make at INFO: the Twilio SDK writes thirteen lines
+# per message sent (its headers among them), a third of a busy server's log lines and
+# their formatting time. Their warnings and errors still show.
+QUIETED = {"twilio.http_client": logging.WARNING}
+
+
 def configure(process: str, fmt: str, secrets: Iterable[str], key: str,
               level: int = logging.INFO, stream: TextIO = sys.stdout) -> logging.Handler:
     """Route every logger of this process through one redacting handler on `stream`.
@@ -164,6 +170,8 @@ def configure(process: str, fmt: str, secrets: Iterable[str], key: str,
             for existing in list(logger.handlers):
                 logger.removeHandler(existing)
             logger.propagate = True
+    for name, quieted_to in QUIETED.items():
+        logging.getLogger(name).setLevel(quieted_to)
     logging.captureWarnings(True)
     return handler
 
