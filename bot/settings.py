@@ -82,6 +82,9 @@ class Settings:
     # and how many Rasa worker processes serve each port (one per core).
     lock_store_url: str = field(default="", repr=False)
     rasa_workers: int = 2
+    # Turns one worker works on at once; the others wait in the order they came, so that
+    # its event loop stays free to acknowledge webhooks (0: no limit).
+    turns_at_once: int = 3
     # Where the workers of one server keep their Prometheus counts (set by the runner).
     metrics_dir: str = ""
     # Twilio (SMS, WhatsApp); empty account or token: the connector refuses webhooks.
@@ -231,6 +234,7 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         # of its own); they need a lock store they share, so one without.
         rasa_workers=_int(env, "RASA_WORKERS", (3 if actions_in_process(action_server_url)
                                                 else 2) if lock_store_url else 1),
+        turns_at_once=_int(env, "RASA_TURNS_AT_ONCE", 3),
         metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),
         rasa_auth_token=env.get("RASA_AUTH_TOKEN", ""),
         pay_portal_url=env.get(

@@ -12,10 +12,11 @@ custom action whose server cannot be reached is counted where Rasa calls it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import time
-from typing import Any, Optional
+from typing import Any, AsyncIterator, Optional
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
@@ -32,6 +33,7 @@ from bot.observability import health, logs, metrics
 from bot.settings import Settings, get_settings
 from integrations import worker_memory
 from integrations.operations import add_routes
+from integrations.per_process import PerProcess
 
 logger = logging.getLogger(__name__)
 turn_logger = logging.getLogger("ar.turn")
@@ -132,6 +134,28 @@ def _channel(message: Any) -> str:
     return (message.metadata or {}).get("channel") or message.input_channel or "unknown"
 
 
+def turn_slots(at_once: int) -> Optional[asyncio.Semaphore]:
+    """Room for at_once turns at a time (None: no limit)."""
+    return asyncio.Semaphore(at_once) if at_once > 0 else None
+
+
+# Of this worker: a turn runs on its event loop (NLU, policies, actions) for tens of
+# milliseconds at a time, and every turn under way puts its steps in the loop's queue, in
+# front of the webhooks waiting to be acknowledged. A few at once keep the CPU as busy and
+# the queue short; the rest wait their turn (README, "Speed").
+TURN_SLOTS = PerProcess(lambda: turn_slots(get_settings().turns_at_once))
+
+
+@contextlib.asynccontextmanager
+async def _turn_slot() -> AsyncIterator[None]:
+    slots = TURN_SLOTS.get()
+    if slots is None:
+        yield
+        return
+    async with slots:
+        yield
+
+
 async def _handle_message(self: Agent, message: Any, _original=Agent.handle_message):
     started = _arrived.get() or time.monotonic()
     turn: dict = {}
@@ -139,7 +163,8 @@ async def _handle_message(self: Agent, message: Any, _original=Agent.handle_mess
     channel = _channel(message)
     with logs.turn(message.sender_id, message.text):
         try:
-            return await _original(self, message)
+            async with _turn_slot():
+                return await _original(self, message)
         finally:
             seconds = time.monotonic() - started
             metrics.message_received(channel, turn.get("language"))

@@ -364,6 +364,9 @@ class TwilioMessagingInput(InputChannel):
         the message kept to be answered, or a keyword's answer queued (or silence)."""
         channel, sender = inbound.channel, inbound.sender
         with self.app.session() as session:
+            # Read before the first write: on SQLite the write lock is held from there to
+            # the commit, and every worker's receipts and replies wait for it.
+            language = self._contact_language(sender, session)
             if inbound.message_sid and not channel_store.first_delivery(
                     session, CHANNEL, inbound.message_sid, self.app.now()):
                 logger.info("Twilio retry of %s acknowledged, not answered again",
@@ -371,8 +374,7 @@ class TwilioMessagingInput(InputChannel):
                 # Its message may still wait (its server died mid-turn): answered here.
                 return Received(answer_kept=held_messages.waiting(session, channel,
                                                                   sender) > 0)
-            triage = self._triage(session, inbound,
-                                  self._contact_language(sender, session))
+            triage = self._triage(session, inbound, language)
             if triage.answer:
                 queued = self._queue_text(session, sender, triage.answer,
                                           triage.despite_opt_out)
