@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from typing import Optional, Sequence
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.ledger.models import ChannelDelivery, ChannelOptOut, OfferedChoices, OutboundMessage
@@ -28,15 +29,24 @@ AR_TEAM_MAX_RETRY_SECONDS = 3600
 CLAIM_SECONDS = 120
 
 
+# The ledger's two databases (bot.db), each with its INSERT ... ON CONFLICT DO NOTHING.
+_INSERT_OR_NOTHING = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
+
+
 def first_delivery(session: Session, channel: str, delivery_id: str, now: datetime) -> bool:
-    """Record an inbound delivery; False when the provider already delivered it (a retry)."""
-    try:
-        with session.begin_nested():
-            session.add(ChannelDelivery(channel=channel, delivery_id=delivery_id,
-                                        received_at=now))
-    except IntegrityError:
-        return False
-    return True
+    """Record an inbound delivery; False when the provider already delivered it (a retry).
+
+    One INSERT that does nothing for an id already recorded, part of the caller's
+    transaction. Not a savepoint: as the first statement of a transaction on SQLite
+    (pysqlite begins one only before a write), its release committed the record on its
+    own, and a receipt that failed after it left its message recorded as seen, never to
+    be answered."""
+    insert = _INSERT_OR_NOTHING[session.get_bind().dialect.name]
+    recorded = session.execute(
+        insert(ChannelDelivery)
+        .values(channel=channel, delivery_id=delivery_id, received_at=now)
+        .on_conflict_do_nothing(index_elements=["channel", "delivery_id"]))
+    return recorded.rowcount == 1
 
 
 @dataclass(frozen=True)

@@ -84,3 +84,20 @@ def test_a_claim_left_by_a_killed_server_runs_out_and_another_sends_it(tmp_path)
     later = now + timedelta(seconds=channel_store.CLAIM_SECONDS + 1)
     with app.session() as session:
         assert channel_store.claim(session, row.id, "other-server", later)
+
+
+def test_a_delivery_is_recorded_with_its_receipt_or_not_at_all(tmp_path, database_url):
+    """One INSERT that does nothing for a repeated delivery, inside the receipt's
+    transaction: a retry is recognised, and a receipt rolled back records nothing."""
+    app = ARApp(load_settings({"AR_STATE_DIR": str(tmp_path), "AR_DATABASE_URL": database_url}))
+    migrate(app.database)
+    now = clock.now()
+    with pytest.raises(RuntimeError):
+        with app.session() as session:
+            assert channel_store.first_delivery(session, "twilio", "SM1", now)
+            raise RuntimeError("the message could not be kept")
+    with app.session() as session:
+        assert channel_store.first_delivery(session, "twilio", "SM1", now)
+        assert not channel_store.first_delivery(session, "twilio", "SM1", now)
+        assert channel_store.first_delivery(session, "slack", "SM1", now)
+    app.database.engine.dispose()
