@@ -179,17 +179,6 @@ def test_a_provider_retry_of_the_same_delivery_is_recognised(db, now):
         assert channel_store.first_delivery(session, "twilio", "SM2", now)
 
 
-def test_a_delivery_recorded_by_a_receipt_that_failed_is_not_taken_for_seen(db, now):
-    """The delivery is part of the receipt's transaction: when what follows fails, the
-    provider's retry is a first delivery, answered, not acknowledged as a repeat."""
-    with pytest.raises(RuntimeError):
-        with db.session() as session:
-            assert channel_store.first_delivery(session, "twilio", "SM1", now)
-            raise RuntimeError("the message could not be kept")
-    with db.session() as session:
-        assert channel_store.first_delivery(session, "twilio", "SM1", now)
-
-
 def test_opt_out_is_stored_per_channel_and_address_and_can_be_undone(db, now):
     with db.session() as session:
         channel_store.set_opt_out(session, "sms", JANE, True, "STOP", now)
