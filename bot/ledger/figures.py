@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
@@ -91,9 +90,9 @@ def unapplied_payment_amount(payment: Payment) -> Decimal:
     return _unapplied(payment.amount, sum((a.applied_amount for a in payment.applications), ZERO))
 
 
-@dataclass(frozen=True)
-class OpenInvoice:
-    """An invoice still open, as an account's figures see it."""
+class OpenInvoice(NamedTuple):
+    """An invoice still open, as an account's figures see it (a tuple: an account's
+    summary makes one per open invoice, thousands for some)."""
     id: int
     invoice_number: str
     issue_date: date
@@ -119,9 +118,9 @@ class AccountSummary:
 
 
 def _sums(session: Session, query) -> dict[int, Decimal]:
-    totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    totals: dict[int, Decimal] = {}
     for key, amount in session.execute(query):
-        totals[key] += amount
+        totals[key] = totals.get(key, ZERO) + amount
     return totals
 
 
@@ -144,29 +143,40 @@ def account_summary(customer: Customer, today: date) -> AccountSummary:
                                          PaymentApplication.applied_amount)
                          .join(Payment, PaymentApplication.payment_id == Payment.id)
                          .where(Payment.customer_id == cid))
-    unapplied = sum((_unapplied(amount, applied_from[pid]) for pid, amount in session.execute(
+    unapplied = sum((_unapplied(amount, applied_from.get(pid, ZERO)) for pid, amount in session.execute(
         select(Payment.id, Payment.amount).where(Payment.customer_id == cid))), ZERO)
     unapplied += sum(session.scalars(select(CreditNote.amount).where(
         CreditNote.customer_id == cid, CreditNote.invoice_id.is_(None))), ZERO)
     aging = {bucket: ZERO for bucket in AGING_BUCKETS}
-    open_invoices = []
+    open_invoices: list[OpenInvoice] = []
+    open_total = overdue_total = ZERO
+    oldest_overdue: Optional[OpenInvoice] = None
+    # Oldest due first, as the summary lists them (sorted by the database).
     for iid, number, issued, due, amount in session.execute(
             select(Invoice.id, Invoice.invoice_number, Invoice.issue_date, Invoice.due_date,
-                   Invoice.amount).where(of_customer)):
-        unapplied += _overpaid(amount, paid[iid], credited[iid])
-        left = _left_open(amount, paid[iid], credited[iid])
+                   Invoice.amount).where(of_customer).order_by(Invoice.due_date, Invoice.id)):
+        paid_on, credited_on = paid.get(iid, ZERO), credited.get(iid, ZERO)
+        if paid_on or credited_on or amount < ZERO:
+            unapplied += _overpaid(amount, paid_on, credited_on)
+            left = _left_open(amount, paid_on, credited_on)
+        else:  # nothing paid or credited on it yet: most open invoices
+            left = amount
         if left > ZERO:
-            open_invoices.append(OpenInvoice(iid, number, issued, due, amount, left))
+            invoice = OpenInvoice(iid, number, issued, due, amount, left)
+            open_invoices.append(invoice)
             aging[aging_bucket(due, today)] += left
-    open_invoices.sort(key=lambda i: (i.due_date, i.id))
-    overdue = [i for i in open_invoices if i.due_date < today]
+            open_total += left
+            if due < today:
+                overdue_total += left
+                if oldest_overdue is None:
+                    oldest_overdue = invoice
     return AccountSummary(
         currency=customer.currency,
-        open_total=sum((i.open_amount for i in open_invoices), ZERO),
-        overdue_total=sum((i.open_amount for i in overdue), ZERO),
+        open_total=open_total,
+        overdue_total=overdue_total,
         unapplied_credits=unapplied,
         aging=aging,
         open_invoice_count=len(open_invoices),
-        oldest_overdue=overdue[0] if overdue else None,
+        oldest_overdue=oldest_overdue,
         open_invoices=open_invoices,
     )
