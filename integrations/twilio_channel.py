@@ -141,8 +141,7 @@ class Received(NamedTuple):
     """What the webhook's transaction did with a delivery, for what follows the answer to
     Twilio: replies to send, the sender's kept messages to answer, a notice to give."""
 
-    send: bool = False
-    queued: tuple[Outgoing, ...] = ()  # what the courier sends (Courier.queue)
+    queued: Optional[list[Outgoing]] = None  # replies to send (Courier.queue), if any
     answer_kept: bool = False
     notice: Optional[str] = None
     claimed: Optional[Held] = None  # the message, claimed for this server to answer
@@ -378,7 +377,7 @@ class TwilioMessagingInput(InputChannel):
             if triage.answer:
                 queued = self._queue_text(session, sender, triage.answer,
                                           triage.despite_opt_out)
-                return Received(send=queued is not None, queued=tuple(queued or ()))
+                return Received(queued=queued)
             if not triage.to_bot:
                 return Received()
             admission = self.gate.queue(session, channel, sender, asdict(inbound))
@@ -421,7 +420,7 @@ class TwilioMessagingInput(InputChannel):
 
     async def _after_receive(self, inbound: Inbound, received: Received,
                              request: Any) -> None:
-        if received.send:
+        if received.queued is not None:
             self._deliver_in_background(inbound.sender, received.queued)
         if received.notice:
             self._in_background(self._notify(request, inbound.channel, inbound.sender, {},
