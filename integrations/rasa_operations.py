@@ -16,7 +16,7 @@ import contextlib
 import contextvars
 import logging
 import time
-from typing import Any, AsyncIterator, Optional
+from typing import Any, Optional
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
@@ -146,16 +146,6 @@ def turn_slots(at_once: int) -> Optional[asyncio.Semaphore]:
 TURN_SLOTS = PerProcess(lambda: turn_slots(get_settings().turns_at_once))
 
 
-@contextlib.asynccontextmanager
-async def _turn_slot() -> AsyncIterator[None]:
-    slots = TURN_SLOTS.get()
-    if slots is None:
-        yield
-        return
-    async with slots:
-        yield
-
-
 async def _handle_message(self: Agent, message: Any, _original=Agent.handle_message):
     started = _arrived.get() or time.monotonic()
     turn: dict = {}
@@ -163,7 +153,7 @@ async def _handle_message(self: Agent, message: Any, _original=Agent.handle_mess
     channel = _channel(message)
     with logs.turn(message.sender_id, message.text):
         try:
-            async with _turn_slot():
+            async with TURN_SLOTS.get() or contextlib.nullcontext():
                 return await _original(self, message)
         finally:
             seconds = time.monotonic() - started

@@ -117,8 +117,16 @@ def document_sends(session: Session, document_request_id: int) -> list[OutboundM
 def pending_for(session: Session, channel: str, recipient: str) -> list[Outgoing]:
     """Every reply to one recipient not yet sent, oldest first: a later reply never
     overtakes an earlier one that failed."""
-    return _pending(session, OutboundMessage.channel == channel,
-                    OutboundMessage.recipient == recipient)
+    return _pending(session, *_to(channel, recipient))
+
+
+def _to(channel: str, recipient: str) -> tuple:
+    return OutboundMessage.channel == channel, OutboundMessage.recipient == recipient
+
+
+def _in_sequence(channel: str, prefix: str) -> tuple:
+    return (OutboundMessage.channel == channel,
+            OutboundMessage.recipient.startswith(prefix, autoescape=True))
 
 
 def _waiting(session: Session, *where) -> bool:
@@ -129,21 +137,18 @@ def _waiting(session: Session, *where) -> bool:
 
 def waiting_for(session: Session, channel: str, recipient: str) -> bool:
     """Whether any reply to the recipient is not yet sent."""
-    return _waiting(session, OutboundMessage.channel == channel,
-                    OutboundMessage.recipient == recipient)
+    return _waiting(session, *_to(channel, recipient))
 
 
 def waiting_in(session: Session, channel: str, prefix: str) -> bool:
     """Whether any reply to the recipients whose address starts with prefix waits."""
-    return _waiting(session, OutboundMessage.channel == channel,
-                    OutboundMessage.recipient.startswith(prefix, autoescape=True))
+    return _waiting(session, *_in_sequence(channel, prefix))
 
 
 def pending_in(session: Session, channel: str, prefix: str) -> list[Outgoing]:
     """Every reply not yet sent to the recipients whose address starts with prefix (the
     threads of one Slack channel: "C123/"), oldest first across them."""
-    return _pending(session, OutboundMessage.channel == channel,
-                    OutboundMessage.recipient.startswith(prefix, autoescape=True))
+    return _pending(session, *_in_sequence(channel, prefix))
 
 
 def due_recipients(session: Session, now: datetime) -> list[tuple[str, str]]:

@@ -127,13 +127,12 @@ def queue(session: Session, limit: RateLimit, channel: str, sender: str,
     if waiting:
         return Admission(to_assistant=False,
                          held_id=_hold(session, channel, sender, payload, BEHIND, now))
-    if claim and take_slot(session, limit, channel, sender, now):
-        held_id = _hold(session, channel, sender, payload, ADMITTED, now, claimed=True)
-        return Admission(to_assistant=True, held_id=held_id,
-                         claimed=Held(held_id, channel, sender, dict(payload)))
-    if not claim and not window_full(session, limit, channel, sender, now):
-        return Admission(to_assistant=True,
-                         held_id=_hold(session, channel, sender, payload, ADMITTED, now))
+    within = (take_slot(session, limit, channel, sender, now) if claim
+              else not window_full(session, limit, channel, sender, now))
+    if within:
+        held_id = _hold(session, channel, sender, payload, ADMITTED, now, claimed=claim)
+        return Admission(to_assistant=True, held_id=held_id, claimed=Held(
+            held_id, channel, sender, dict(payload)) if claim else None)
     held_id = _hold(session, channel, sender, payload, RATE_LIMITED, now)
     notify = claim_notice(session, limit, channel, sender, now)
     return Admission(to_assistant=False, notice=RATE_LIMITED if notify else None,
