@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from abc import ABCMeta, abstractmethod
 from functools import lru_cache
 from typing import Any, Optional
@@ -57,6 +58,19 @@ class WithProjectDomain:
 
     async def run(self, dispatcher, tracker, domain):
         return await super().run(dispatcher, tracker, domain or project_domain())
+
+
+def on_a_thread(validate):
+    """A form's validate_<slot> that reads or writes the ledger, run on a thread: rasa_sdk
+    calls it on the event loop, where a wait for the database (its write lock, at 50
+    conversations up to 150 ms) held up every turn of the worker and the webhooks'
+    acknowledgements with it."""
+
+    @functools.wraps(validate)
+    async def run(self, *args: Any) -> Any:
+        return await asyncio.to_thread(validate, self, *args)
+
+    return run
 
 
 def set_ar_app(app: Optional[ARApp]) -> None:

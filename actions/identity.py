@@ -2,7 +2,7 @@
 
 from rasa_sdk import FormValidationAction
 
-from actions.base import Turn, WithProjectDomain, ar_app
+from actions.base import Turn, WithProjectDomain, ar_app, on_a_thread
 from actions.handoff import hand_to_person
 from bot.conversation.identity import verify_by_knowledge
 from bot.conversation.message_values import means_cancel
@@ -42,6 +42,7 @@ class ValidateIdentityForm(WithProjectDomain, FormValidationAction):
     def name(self) -> str:
         return "validate_identity_form"
 
+    @on_a_thread
     def validate_account_number(self, value, dispatcher, tracker, domain):
         # The whole answer is read: account and invoice may come together, in any order;
         # "balance???" carries neither, so it is asked again.
@@ -56,6 +57,7 @@ class ValidateIdentityForm(WithProjectDomain, FormValidationAction):
             return _verify(Turn(dispatcher, tracker, domain), account, rest)
         return {"account_number": account}
 
+    @on_a_thread
     def validate_verification_invoice(self, value, dispatcher, tracker, domain):
         left = _left(Turn(dispatcher, tracker, domain), str(value or ""))
         if left is not None:

@@ -2,7 +2,8 @@
 
 from rasa_sdk import FormValidationAction
 
-from actions.base import InvoiceAction, Turn, WithProjectDomain, ar_app, caller_of
+from actions.base import (InvoiceAction, Turn, WithProjectDomain, ar_app, caller_of,
+                          on_a_thread)
 from actions.forms import moved_on
 from bot.conversation.identity import find_invoice
 from bot.ledger.figures import invoice_status, last_payment, open_amount, open_disputes
@@ -45,6 +46,7 @@ class ValidateInvoiceForm(WithProjectDomain, FormValidationAction):
     def name(self) -> str:
         return "validate_invoice_form"
 
+    @on_a_thread
     def validate_invoice_number(self, value, dispatcher, tracker, domain):
         other_request = moved_on(tracker)
         if other_request is not None:

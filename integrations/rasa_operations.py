@@ -31,7 +31,7 @@ from bot.db import Database
 from bot.handoff.frustration import detector, detector_trained
 from bot.observability import health, logs, metrics
 from bot.settings import Settings, get_settings
-from integrations import worker_memory
+from integrations import in_process_actions, worker_memory
 from integrations.operations import add_routes
 from integrations.per_process import PerProcess
 
@@ -96,9 +96,11 @@ def readiness_checks(settings: Settings, request: Request) -> dict[str, health.C
 
 
 def _train_then_freeze() -> None:
-    """The worker's frustration model trained, then all it holds by now frozen
-    (integrations/worker_memory.py)."""
+    """The worker's frustration model trained and its actions made, then all it holds by
+    now frozen (integrations/worker_memory.py)."""
     detector()
+    if get_settings().actions_in_process:
+        in_process_actions.warm()
     frozen = worker_memory.freeze()
     logger.info("worker started: %d objects frozen out of garbage collection", frozen)
 

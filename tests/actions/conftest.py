@@ -9,6 +9,7 @@ import pytest
 import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.utils import call_potential_coroutine
 
 from actions.base import set_ar_app
 from bot.settings import PROJECT_ROOT
@@ -68,7 +69,8 @@ def run_action(action, tracker: Tracker) -> tuple[list[str], list[dict]]:
 
 def validate(validator, slot: str, value: Any, tracker: Tracker) -> tuple[list[str], dict]:
     dispatcher = CollectingDispatcher()
-    result = getattr(validator, f"validate_{slot}")(value, dispatcher, tracker, DOMAIN)
+    result = asyncio.run(call_potential_coroutine(
+        getattr(validator, f"validate_{slot}")(value, dispatcher, tracker, DOMAIN)))
     language = tracker.get_slot("language")
     return [render(m, language) for m in dispatcher.messages], result
 

@@ -1,6 +1,13 @@
 """Requests the customer makes through forms: verification, plans, disputes, promises,
 contact changes, a person, and what happens when the assistant does not understand."""
 
+import asyncio
+import threading
+
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.utils import call_potential_coroutine
+from sqlalchemy import update
+
 from actions.balance import ActionTellBalance
 from actions.contacts import (
     ActionSubmitContactPreference,
@@ -12,8 +19,9 @@ from actions.identity import ValidateIdentityForm
 from actions.invoices import ActionTellInvoiceStatus
 from actions.plans import ActionStartPaymentPlan, ActionSubmitPaymentPlan, ValidatePaymentPlanForm
 from actions.promises import ActionSubmitPromise, ValidatePromiseForm
-from bot.ledger.models import Contact, HandoffRequest, PaymentPlan
+from bot.ledger.models import Contact, Customer, HandoffRequest, PaymentPlan
 from tests.actions.conftest import (
+    DOMAIN,
     JANE_SMS,
     WEB_VISITOR,
     fill,
@@ -40,6 +48,38 @@ def test_web_visitor_verifies_with_account_and_invoice_then_sees_the_balance():
     assert followups(events) == ["action_tell_balance"]
     said, _ = run_action(ActionTellBalance(), make_tracker(WEB_VISITOR, "balance"))
     assert "$16,225.50" in said[0]
+
+
+def test_verification_waiting_for_the_ledger_leaves_the_workers_other_turns_going(demo_app):
+    """Another transaction is writing to the ledger: verification waits for it on a
+    thread, while the event loop (every other turn of the worker) goes on."""
+    writing, release = threading.Event(), threading.Event()
+
+    def another_writer() -> None:
+        with demo_app.session() as session:
+            session.execute(update(Customer).where(Customer.account_number == "ACME-001")
+                            .values(name=Customer.name))
+            writing.set()
+            release.wait(1)  # given up after a second whatever happens
+
+    async def verify_meanwhile() -> tuple[bool, dict]:
+        tracker = make_tracker(WEB_VISITOR, "ACME-001 INV-2026-0203")
+        verification = asyncio.ensure_future(call_potential_coroutine(
+            ValidateIdentityForm().validate_account_number(
+                "ACME-001 INV-2026-0203", CollectingDispatcher(), tracker, DOMAIN)))
+        for _ in range(5):  # other turns' work, on the loop
+            await asyncio.sleep(0.02)
+        waiting = not verification.done()
+        release.set()
+        return waiting, await verification
+
+    holder = threading.Thread(target=another_writer)
+    holder.start()
+    assert writing.wait(5)
+    waiting, result = asyncio.run(verify_meanwhile())
+    holder.join(5)
+    assert waiting  # the loop ran while verification waited for the ledger
+    assert result["verification_invoice"] == "ok"
 
 
 def test_words_without_digits_are_not_taken_for_an_account_number():
