@@ -11,6 +11,7 @@ from bot.bench.clients import SLACK_PATH, TWILIO_PATH, SlackApp, TwilioAccount
 from bot.bench.ledger import generate
 from bot.bench.report import table, write
 from bot.bench.run import BenchOptions, measure_now
+from bot.bench.scripts import REST
 from bot.bench.servers import (
     ACCOUNT_SID,
     OUR_NUMBER,
@@ -91,8 +92,14 @@ def bench_command(app: ARApp, args: argparse.Namespace) -> int:
                           sink_port, keys)
         running.append(ours)
         sink = ReplySink(ACCOUNT_SID, keys.twilio_auth_token, sink_port, keys.slack_bot_token)
-        targets = [OurAssistant(ours.rest_base, ours.pids, ledger,
-                                *connect(ours.rest_base, sink, keys), channels=channels)]
+        providers = connect(ours.rest_base, sink, keys)
+        targets = [OurAssistant(ours.rest_base, ours.pids, ledger, *providers,
+                                channels=channels)]
+        if not args.skip_baseline and channels != (REST,):
+            # Like with like: the bare bot has only REST; the same servers over REST alone.
+            targets.append(OurAssistant(ours.rest_base, ours.pids, ledger, *providers,
+                                        channels=(REST,), name="ours-rest",
+                                        talks_long=False))
         if not args.skip_baseline:
             print("Starting the bare rasa init bot...", flush=True)
             bare = start_bare(home / "baseline", args.baseline_python)

@@ -41,25 +41,27 @@ def facts() -> dict:
 
 
 def ratios(loads: list[dict]) -> list[dict]:
-    """Ours against the bare bot at each load: throughput (higher is better for us) and
-    latency (lower is better for us)."""
+    """Ours (each of our targets: all channels, REST alone) against the bare bot at each
+    load: throughput (higher is better for us) and latency (lower is better for us)."""
     by_load: dict[int, dict[str, dict]] = {}
     for figures in loads:
         by_load.setdefault(figures["concurrency"], {})[figures["target"]] = figures
     found = []
-    for concurrency, pair in sorted(by_load.items()):
-        ours, bare = pair.get("ours"), pair.get("bare")
-        if not ours or not bare:
-            continue
-        ours_rest = ours["latency_by_channel"].get("rest", ours["latency"])
-        found.append({
-            "concurrency": concurrency,
-            "throughput": ratio(ours["throughput_msg_s"], bare["throughput_msg_s"]),
-            "p50_rest": ratio(ours_rest["p50_ms"], bare["latency"]["p50_ms"]),
-            "p95_rest": ratio(ours_rest["p95_ms"], bare["latency"]["p95_ms"]),
-            "cpu_per_msg": ratio(ours.get("server_cpu_ms_per_msg"),
-                                 bare.get("server_cpu_ms_per_msg")),
-        })
+    for concurrency, targets in sorted(by_load.items()):
+        bare = targets.get("bare")
+        for name, ours in targets.items():
+            if bare is None or name == "bare":
+                continue
+            ours_rest = ours["latency_by_channel"].get("rest", ours["latency"])
+            found.append({
+                "target": name,
+                "concurrency": concurrency,
+                "throughput": ratio(ours["throughput_msg_s"], bare["throughput_msg_s"]),
+                "p50_rest": ratio(ours_rest["p50_ms"], bare["latency"]["p50_ms"]),
+                "p95_rest": ratio(ours_rest["p95_ms"], bare["latency"]["p95_ms"]),
+                "cpu_per_msg": ratio(ours.get("server_cpu_ms_per_msg"),
+                                     bare.get("server_cpu_ms_per_msg")),
+            })
     return found
 
 
@@ -69,7 +71,7 @@ def _cell(value) -> str:
 
 def table(report: dict) -> str:
     """The figures as lines of text, one per load and bot."""
-    lines = [f"{'load':>4} {'bot':<5} {'channel':<7} {'msgs':>6} {'msg/s':>7} {'p50 ms':>8} "
+    lines = [f"{'load':>4} {'bot':<9} {'channel':<7} {'msgs':>6} {'msg/s':>7} {'p50 ms':>8} "
              f"{'p95 ms':>8} {'p99 ms':>8} {'errors':>6} {'wrong':>5} {'RSS MB':>14} "
              f"{'CPU ms/msg':>10}"]
     for figures in report["loads"]:
@@ -81,7 +83,7 @@ def table(report: dict) -> str:
             first = n == 0
             lines.append(
                 f"{figures['concurrency'] if first else '':>4} "
-                f"{figures['target'] if first else '':<5} {channel:<7} {latency['count']:>6} "
+                f"{figures['target'] if first else '':<9} {channel:<7} {latency['count']:>6} "
                 f"{_cell(figures['throughput_msg_s']) if first else '':>7} "
                 f"{_cell(latency['p50_ms']):>8} {_cell(latency['p95_ms']):>8} "
                 f"{_cell(latency['p99_ms']):>8} "
@@ -89,11 +91,11 @@ def table(report: dict) -> str:
                 f"{figures['wrong_replies'] if first else '':>5} {rss if first else '':>14} "
                 f"{_cell(figures.get('server_cpu_ms_per_msg')) if first else '':>10}")
         for channel, ack in sorted(figures["webhook_ack_by_channel"].items()):
-            lines.append(f"{'':>4} {'':<5} {WEBHOOKS.get(channel, channel)} webhook acknowledged: "
+            lines.append(f"{'':>4} {'':<9} {WEBHOOKS.get(channel, channel)} webhook acknowledged: "
                          f"p50 {ack['p50_ms']} ms, p99 {ack['p99_ms']} ms, "
                          f"max {ack['max_ms']} ms")
     for found in report["ratios"]:
-        lines.append(f"ours / bare at {found['concurrency']}: throughput "
+        lines.append(f"{found['target']} / bare at {found['concurrency']}: throughput "
                      f"{_cell(found['throughput'])}x, REST p50 {_cell(found['p50_rest'])}x, "
                      f"REST p95 {_cell(found['p95_rest'])}x, server CPU per message "
                      f"{_cell(found.get('cpu_per_msg'))}x")

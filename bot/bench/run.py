@@ -24,7 +24,7 @@ class BenchOptions:
 
 def _line(figures: dict) -> str:
     latency = figures["latency"]
-    return (f"  {figures['target']:<5} at {figures['concurrency']:>3}: "
+    return (f"  {figures['target']:<9} at {figures['concurrency']:>3}: "
             f"{figures['throughput_msg_s']} msg/s, p50 {latency['p50_ms']} ms, "
             f"p95 {latency['p95_ms']} ms, {figures['errors']} errors, "
             f"{figures['wrong_replies']} wrong")
@@ -42,7 +42,7 @@ async def measure(targets: list, sink: Optional[ReplySink], options: BenchOption
                 print(_line(figures), flush=True)
                 loads.append(figures)
         long_conversations = []
-        for target in targets:
+        for target in (t for t in targets if t.talks_long):
             script, talker_for = target.long(options.long_turns)
             long_conversations.append(await run_long(target, script, talker_for))
     finally:

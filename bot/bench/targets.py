@@ -27,13 +27,17 @@ CHANNELS = (REST, SMS, SLACK)
 class OurAssistant:
     """Customers take turns between the web (REST), SMS and Slack, conversation by
     conversation; each worker talks as the big customer from a contact of its own (phone,
-    Slack user), so no two talk at once in one conversation."""
+    Slack user), so no two talk at once in one conversation.
 
-    name = "ours"
+    name: "ours", or "ours-rest" for the same servers over REST alone, like with like
+    with the bare bot (which has only REST), beside the mix of channels; talks_long:
+    whether it holds the long conversation too (a REST one: once is enough)."""
 
     def __init__(self, rest_base: str, pids: dict[str, int], ledger: GeneratedLedger,
                  twilio: Optional[TwilioAccount], sink: Optional[ReplySink],
-                 slack: Optional[SlackApp] = None, channels: tuple[str, ...] = CHANNELS):
+                 slack: Optional[SlackApp] = None, channels: tuple[str, ...] = CHANNELS,
+                 name: str = "ours", talks_long: bool = True):
+        self.name, self.talks_long = name, talks_long
         self.rest_base, self.pids, self.ledger = rest_base, pids, ledger
         self.twilio, self.sink, self.slack = twilio, sink, slack
         self.channels = tuple(c for c, on in ((REST, True), (SMS, twilio), (SLACK, slack))
@@ -63,6 +67,7 @@ class OurAssistant:
 
 class BareRasaBot:
     name = "bare"
+    talks_long = True
 
     def __init__(self, rest_base: str, pids: dict[str, int]):
         self.rest_base, self.pids = rest_base, pids

@@ -158,12 +158,17 @@ def test_ratios_compare_ours_with_the_bare_bot_load_by_load():
                 "server_cpu_ms_per_msg": cpu_ms}
 
     loads = [figures("ours", 30.0, 100.0, 400.0, 45.0),
+             figures("ours-rest", 40.0, 50.0, 250.0, 30.0),
              figures("bare", 20.0, 50.0, 500.0, 30.0)]
-    assert ratios(loads) == [{"concurrency": 10, "throughput": 1.5, "p50_rest": 2.0,
-                              "p95_rest": 0.8, "cpu_per_msg": 1.5}]
+    assert ratios(loads) == [
+        {"target": "ours", "concurrency": 10, "throughput": 1.5, "p50_rest": 2.0,
+         "p95_rest": 0.8, "cpu_per_msg": 1.5},
+        {"target": "ours-rest", "concurrency": 10, "throughput": 2.0, "p50_rest": 1.0,
+         "p95_rest": 0.5, "cpu_per_msg": 1.0}]
     report = {"loads": loads, "ratios": ratios(loads), "long_conversations": []}
-    assert "throughput 1.5x" in table(report)
+    assert "ours / bare at 10: throughput 1.5x" in table(report)
     assert "server CPU per message 1.5x" in table(report)
+    assert "ours-rest / bare at 10: throughput 2.0x" in table(report)
 
 
 def test_a_server_trees_cpu_time_counts_its_workers():
