@@ -130,16 +130,8 @@ def one_writer_at_a_time(engine: Engine, database: str) -> None:
             if turn is not None:
                 turn.take()
 
-    @event.listens_for(engine, "reset")
-    def on_return(_dbapi_connection: Any, record: Any) -> None:
-        turn = record.info.get(_KEY)
-        if turn is not None:
-            turn.give_up()
-
-    @event.listens_for(engine, "invalidate")
-    def on_invalidate(_dbapi_connection: Any, record: Any, _error: Any) -> None:
-        on_return(_dbapi_connection, record)
-
+    # Every end of a transaction passes here: a commit, a rollback, the pool's rollback
+    # of a connection returned without one. An invalidated connection is closed (above).
     dialect = engine.dialect
     dialect.do_commit = _then_give_up(dialect.do_commit)
     dialect.do_rollback = _then_give_up(dialect.do_rollback)

@@ -50,7 +50,7 @@ def executor() -> Any:
 
 def warm() -> None:
     """The executor made and the domain read before the first call: in the first turn
-    of each worker they took 200 ms of its event loop, under load up to 600 ms."""
+    of each worker they took 200-300 ms of its event loop."""
     from actions.base import project_domain
 
     executor()
