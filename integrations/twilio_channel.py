@@ -253,11 +253,15 @@ class TwilioMessagingInput(InputChannel):
                                                  queued))
 
     def _queue_text(self, session: Session, recipient: str, text: str,
-                    despite_opt_out: bool = False) -> Optional[list[Outgoing]]:
+                    despite_opt_out: bool = False, opted_out: Optional[bool] = None
+                    ) -> Optional[list[Outgoing]]:
         """Queue text, segmented for the channel; nothing for an opted-out number unless
-        despite_opt_out (the opt-out confirmation). What was queued, None for nothing."""
+        despite_opt_out (the opt-out confirmation). opted_out: the number's state if the
+        caller read it already. What was queued, None for nothing."""
         channel = outbox_channel(recipient)
-        if not despite_opt_out and channel_store.is_opted_out(session, channel, recipient):
+        if opted_out is None and not despite_opt_out:
+            opted_out = channel_store.is_opted_out(session, channel, recipient)
+        if opted_out and not despite_opt_out:
             logger.info("%s reply to %s suppressed: opted out", channel, masked(recipient))
             return None
         return self.courier.queue(session, channel, recipient,
@@ -287,10 +291,15 @@ class TwilioMessagingInput(InputChannel):
         text, buttons = reply_text(messages, language)
 
         def queue() -> Optional[list[Outgoing]]:
+            channel = outbox_channel(recipient)
             with self.app.session() as session:
-                channel_store.offer_choices(session, outbox_channel(recipient), recipient,
-                                            buttons, self.app.now())
-                queued = self._queue_text(session, recipient, text) if text else None
+                # Read before the first write (the choices'): on SQLite the write lock is
+                # held from there to the commit.
+                opted_out = channel_store.is_opted_out(session, channel, recipient)
+                channel_store.offer_choices(session, channel, recipient, buttons,
+                                            self.app.now())
+                queued = (self._queue_text(session, recipient, text, opted_out=opted_out)
+                          if text else None)
                 if answered is not None:
                     held_messages.answer_queued(session, answered)
                 return queued
@@ -301,14 +310,15 @@ class TwilioMessagingInput(InputChannel):
 
     # --- receiving -------------------------------------------------------------------
 
-    def _triage(self, session: Session, inbound: Inbound, language: Optional[str]) -> Triage:
-        """Apply a carrier keyword and the opt-out state before the bot sees anything."""
+    def _triage(self, session: Session, inbound: Inbound, language: Optional[str],
+                opted_out: bool) -> Triage:
+        """Apply a carrier keyword and the opt-out state (opted_out, read by the caller)
+        before the bot sees anything."""
         found = sms.keyword(inbound.body, language)
         kind = found.kind if found else None
         answer = (sms.keyword_reply(found, self.settings.company_name,
                                     self.settings.support_contact) if found else None)
         channel, now = inbound.channel, self.app.now()
-        opted_out = channel_store.is_opted_out(session, channel, inbound.sender)
         if kind == sms.OPT_OUT and not opted_out:
             channel_store.suppress_pending(session, channel, inbound.sender)
             channel_store.set_opt_out(session, channel, inbound.sender, True,
@@ -366,6 +376,7 @@ class TwilioMessagingInput(InputChannel):
             # Read before the first write: on SQLite the write lock is held from there to
             # the commit, and every worker's receipts and replies wait for it.
             language = self._contact_language(sender, session)
+            opted_out = channel_store.is_opted_out(session, channel, sender)
             if inbound.message_sid and not channel_store.first_delivery(
                     session, CHANNEL, inbound.message_sid, self.app.now()):
                 logger.info("Twilio retry of %s acknowledged, not answered again",
@@ -373,7 +384,7 @@ class TwilioMessagingInput(InputChannel):
                 # Its message may still wait (its server died mid-turn): answered here.
                 return Received(answer_kept=held_messages.waiting(session, channel,
                                                                   sender) > 0)
-            triage = self._triage(session, inbound, language)
+            triage = self._triage(session, inbound, language, opted_out)
             if triage.answer:
                 queued = self._queue_text(session, sender, triage.answer,
                                           triage.despite_opt_out)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Optional
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from bot.ledger.models import HeldMessage
@@ -71,10 +71,13 @@ def _waiting(session: Session, channel: str, sender: str) -> int:
         _of(channel, sender), HeldMessage.status.in_((HELD, CLAIMED)))) or 0
 
 
-def _first(session: Session, channel: str, sender: str) -> Optional[HeldMessage]:
-    """The sender's oldest message kept, the one to answer next."""
+def _first(session: Session, channel: str, sender: str,
+           leaving: Optional[int] = None) -> Optional[HeldMessage]:
+    """The sender's oldest message kept, the one to answer next (leaving: one about to
+    be finished, not counted)."""
     return session.scalars(select(HeldMessage).where(
-        _of(channel, sender), HeldMessage.status.in_((HELD, CLAIMED)))
+        _of(channel, sender), HeldMessage.status.in_((HELD, CLAIMED)),
+        HeldMessage.id != leaving if leaving is not None else true())
         .order_by(HeldMessage.id).limit(1)).first()
 
 
@@ -224,17 +227,33 @@ def next_turn(session: Session, limit: RateLimit, channel: str, sender: str,
     message is parked over the rate limit, that message's payload if the sender is to be
     told (once per window, however many servers find it so): what a drained queue asks
     after every turn, in one transaction."""
+    oldest = _next_in_line(session, channel, sender, now, assistant_up, claim_timeout)
+    return _take_turn(session, oldest, limit, now, claim_timeout, notify)
+
+
+def _next_in_line(session: Session, channel: str, sender: str, now: datetime,
+                  assistant_up: bool, claim_timeout: timedelta,
+                  leaving: Optional[int] = None) -> Optional[HeldMessage]:
+    """The sender's oldest kept message, if it may be claimed: the assistant up and no
+    other server answering one of theirs (leaving: the one this server is finishing, not
+    counted). Reads only."""
     if not assistant_up:
-        return None, None
-    stale = now - claim_timeout
+        return None
     busy = session.scalar(select(HeldMessage.id).where(
         _of(channel, sender), HeldMessage.status == CLAIMED,
-        HeldMessage.claimed_at > stale).limit(1))
-    if busy is not None:
-        return None, None
-    oldest = _first(session, channel, sender)
+        HeldMessage.claimed_at > now - claim_timeout,
+        HeldMessage.id != leaving if leaving is not None else true()).limit(1))
+    return None if busy is not None else _first(session, channel, sender, leaving)
+
+
+def _take_turn(session: Session, oldest: Optional[HeldMessage], limit: RateLimit,
+               now: datetime, claim_timeout: timedelta, notify: bool
+               ) -> tuple[Optional[Held], Optional[dict[str, Any]]]:
+    """Claim oldest (`_next_in_line`'s) within the sender's rate limit; one conditional
+    UPDATE, so that of two servers reading it at once one claims it."""
     if oldest is None:
         return None, None
+    channel, sender, stale = oldest.channel, oldest.sender, now - claim_timeout
     resumed = oldest.claimed_at is not None
     savepoint = session.begin_nested()
     if not take_slot(session, limit, channel, sender, now):
@@ -261,11 +280,20 @@ def finish_then_next(session: Session, finished: Optional[int], limit: RateLimit
                      claim_timeout: timedelta = CLAIM_TIMEOUT, notify: bool = False
                      ) -> tuple[Optional[Held], Optional[dict[str, Any]]]:
     """`finish` the message just answered (if any), then `next_turn`: the two in one
-    transaction, as a drained queue asks after every turn."""
+    transaction, as a drained queue asks after every turn.
+
+    What is next is read before the finish's write: on SQLite the write lock is held
+    from the first write to the commit, and a drained queue (the common case) then holds
+    it for the one DELETE. The finished message is answered, so neither read counts it;
+    one kept meanwhile is claimed by its receiver (nothing waited before it) or waits
+    behind one that is, and the claim's conditional UPDATE settles a race. The finished
+    one is left out of both reads: answered, or still claimed by this server when its
+    turn had been answered before it was taken over."""
+    oldest = _next_in_line(session, channel, sender, now, assistant_up, claim_timeout,
+                           finished)
     if finished is not None:
         finish(session, finished)
-    return next_turn(session, limit, channel, sender, now, assistant_up, claim_timeout,
-                     notify)
+    return _take_turn(session, oldest, limit, now, claim_timeout, notify)
 
 
 def finish(session: Session, held_id: int) -> None:

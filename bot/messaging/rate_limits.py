@@ -25,32 +25,28 @@ def window_number(limit: RateLimit, now: datetime) -> int:
     return int(now.timestamp() // limit.window_seconds)
 
 
-def _ensure_row(session: Session, channel: str, sender: str) -> None:
+def _ensure_row(session: Session, channel: str, sender: str) -> bool:
+    """Whether the sender's row was missing and is now made (here or by another server)."""
     if session.scalar(select(SenderRate.id).where(SenderRate.channel == channel,
                                                   SenderRate.sender == sender)) is not None:
-        return
+        return False
     try:
         with session.begin_nested():
             session.add(SenderRate(channel=channel, sender=sender, window_number=0, count=0,
                                    notified=False))
     except IntegrityError:
         pass  # another server made it first
+    return True
 
 
 def _this_sender(channel: str, sender: str):
     return (SenderRate.channel == channel) & (SenderRate.sender == sender)
 
 
-def take_slot(session: Session, limit: RateLimit, channel: str, sender: str,
-              now: datetime) -> bool:
-    """Count one message of sender in the current window; False (nothing counted) when
-    the window is full."""
-    if limit.messages <= 0:
-        return True
-    window = window_number(limit, now)
-    _ensure_row(session, channel, sender)
+def _count_one(session: Session, limit: RateLimit, channel: str, sender: str,
+               window: int) -> bool:
+    """One statement: two servers counting at once cannot both take the last slot."""
     same_window = SenderRate.window_number == window
-    # One statement: two servers counting at once cannot both take the last slot.
     result = session.execute(
         update(SenderRate)
         .where(_this_sender(channel, sender),
@@ -60,6 +56,20 @@ def take_slot(session: Session, limit: RateLimit, channel: str, sender: str,
                 window_number=window)
         .execution_options(synchronize_session=False))
     return result.rowcount == 1
+
+
+def take_slot(session: Session, limit: RateLimit, channel: str, sender: str,
+              now: datetime) -> bool:
+    """Count one message of sender in the current window; False (nothing counted) when
+    the window is full. A sender seen before costs the one UPDATE: inside a webhook's
+    transaction on SQLite, every statement is time the write lock is held."""
+    if limit.messages <= 0:
+        return True
+    window = window_number(limit, now)
+    if _count_one(session, limit, channel, sender, window):
+        return True
+    return (_ensure_row(session, channel, sender)
+            and _count_one(session, limit, channel, sender, window))
 
 
 def give_back_slot(session: Session, limit: RateLimit, channel: str, sender: str,
