@@ -197,6 +197,7 @@ class TwilioMessagingInput(InputChannel):
         self._settings = settings
         self._app: Optional[ARApp] = None
         self._courier: Optional[Courier] = None
+        self._sender: Optional[TwilioSender] = None
         self._background: set[asyncio.Task] = set()
         self._on_new_message: Optional[Callable[[UserMessage], Awaitable[Any]]] = None
         self._gate: Optional[SenderGate] = None
@@ -229,7 +230,7 @@ class TwilioMessagingInput(InputChannel):
     @property
     def courier(self) -> Courier:
         if self._courier is None:
-            sender = TwilioSender(self.settings)
+            sender = self._sender = TwilioSender(self.settings)
             send, media = sender.send, sender.send_document
             self._courier = Courier(self.app, {"sms": send, "whatsapp": send},
                                     self.settings.outbox_first_retry_seconds,
@@ -472,6 +473,8 @@ class TwilioMessagingInput(InputChannel):
                 task.cancel()
             await self.gate.wait_for_kicked()
             await self.gate.close()
+            if self._sender is not None:
+                await self._sender.close()
 
         @hook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

@@ -148,7 +148,7 @@ class Formatter(logging.Formatter):
 # Libraries that log each request they make at INFO: the Twilio SDK writes thirteen lines
 # per message sent (its headers among them), a third of a busy server's log lines and
 # their formatting time. Their warnings and errors still show.
-QUIETED = {"twilio.http_client": logging.WARNING}
+QUIETED = {"twilio.http_client": logging.WARNING, "twilio.async_http_client": logging.WARNING}
 
 
 def configure(process: str, fmt: str, secrets: Iterable[str], key: str,

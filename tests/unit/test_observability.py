@@ -158,21 +158,28 @@ def test_the_twilio_sdk_logs_no_line_per_message_sent_only_its_troubles():
     from tests.fakes.twilio_api import FakeTwilioAPI
 
     root, stream = logging.getLogger(), io.StringIO()
-    saved = (list(root.handlers), root.level, logging.getLogger("twilio.http_client").level)
+    sdk = "twilio.async_http_client"  # the SDK's client that integrations.twilio_sender uses
+    saved = (list(root.handlers), root.level, logging.getLogger(sdk).level)
     try:
         logs.configure("rasa", "json", [SECRET], key="log-key", stream=stream)
         with FakeTwilioAPI("AC" + "1" * 32, SECRET) as twilio:
             sender = TwilioSender(load_settings({
                 "TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": SECRET,
                 "TWILIO_FROM_NUMBER": "+15005550006", "TWILIO_API_BASE_URL": twilio.base_url}))
-            assert asyncio.run(sender.send("+14155550101", "Your balance is $10.00"))
+
+            async def send_one():
+                try:
+                    return await sender.send("+14155550101", "Your balance is $10.00")
+                finally:
+                    await sender.close()
+
+            assert asyncio.run(send_one())
             assert [m.body for m in twilio.messages] == ["Your balance is $10.00"]
-        logging.getLogger("twilio.http_client").warning("Twilio answered 429")
+        logging.getLogger(sdk).warning("Twilio answered 429")
     finally:
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
-        logging.getLogger("twilio.http_client").setLevel(saved[2])
+        logging.getLogger(sdk).setLevel(saved[2])
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert [(e["logger"], e["message"]) for e in lines
-            if e["logger"] == "twilio.http_client"] == [("twilio.http_client",
-                                                         "Twilio answered 429")]
+            if e["logger"].startswith("twilio")] == [(sdk, "Twilio answered 429")]
