@@ -1,8 +1,8 @@
 """Sending one text through Twilio's REST API with the official SDK and its asynchronous
-HTTP client (aiohttp). A send waits for Twilio on the event loop: with the SDK's blocking
-client each one held a thread of the loop's small pool (six on two cores) for Twilio's
-answer, and at 50 SMS conversations the turns' actions and bookkeeping queued behind the
-sends (README, "Speed")."""
+HTTP client (aiohttp). A send waits for Twilio on the event loop, not on one of the loop's
+few threads (six on two cores), which the turns' actions and bookkeeping share, and gives
+up after SEND_TIMEOUT_SECONDS: the SDK's blocking client had no timeout, so a Twilio that
+never answered held its thread for ever (README, "Speed")."""
 
 from __future__ import annotations
 

@@ -13,9 +13,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Iterator
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from bot.db import Database
+from bot.ledger.models import SenderRate
 from bot.messaging import held_messages
 from bot.messaging.rate_limits import RateLimit
 from integrations.twilio_channel import Inbound, TwilioMessagingInput
@@ -91,12 +92,16 @@ def test_an_sms_receipt_holds_the_write_lock_for_its_writes_and_the_queue_it_joi
 
 
 def test_an_sms_receipt_of_a_first_time_sender_still_counts_its_rate(twilio):
-    received = twilio._receive(sms(1))
+    with lock_holds(twilio.app.database) as holds:
+        received = twilio._receive(sms(1))
     assert received.claimed is not None
+    # No row to count in yet: made, then counted (the UPDATE tried first finds none).
+    assert holds == [["INSERT channel_deliveries", "SELECT held_messages",
+                      "UPDATE sender_rates", "SELECT sender_rates",
+                      "INSERT sender_rates", "UPDATE sender_rates", "INSERT held_messages"]]
     with twilio.app.session() as session:
-        assert held_messages.waiting(session, "sms", JANE) == 1
-    for number in (2, 3):  # behind the first, not answered at once
-        assert twilio._receive(sms(number)).claimed is None
+        rate = session.scalars(select(SenderRate).where(SenderRate.sender == JANE)).one()
+    assert rate.count == 1
 
 
 def test_a_drained_queue_holds_the_write_lock_for_the_finish_alone(twilio):
