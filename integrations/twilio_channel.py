@@ -260,9 +260,11 @@ class TwilioMessagingInput(InputChannel):
         despite_opt_out (the opt-out confirmation). opted_out: the number's state if the
         caller read it already. What was queued, None for nothing."""
         channel = outbox_channel(recipient)
-        if opted_out is None and not despite_opt_out:
+        if despite_opt_out:
+            opted_out = False
+        elif opted_out is None:
             opted_out = channel_store.is_opted_out(session, channel, recipient)
-        if opted_out and not despite_opt_out:
+        if opted_out:
             logger.info("%s reply to %s suppressed: opted out", channel, masked(recipient))
             return None
         return self.courier.queue(session, channel, recipient,

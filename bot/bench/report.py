@@ -48,10 +48,10 @@ def ratios(loads: list[dict]) -> list[dict]:
         by_load.setdefault(figures["concurrency"], {})[figures["target"]] = figures
     found = []
     for concurrency, targets in sorted(by_load.items()):
-        bare = targets.get("bare")
+        bare = targets.pop("bare", None)
+        if bare is None:
+            continue
         for name, ours in targets.items():
-            if bare is None or name == "bare":
-                continue
             ours_rest = ours["latency_by_channel"].get("rest", ours["latency"])
             found.append({
                 "target": name,
